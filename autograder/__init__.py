@@ -1,0 +1,1 @@
+"""Weight Initialization Lab: checks, sandboxed grading, bulk grading and reports for the course."""

@@ -1,0 +1,1 @@
+"""Hidden checks and the misconception catalogue of the initialization assignment (instructor side only)."""

@@ -1,0 +1,87 @@
+"""course.toml -> typed settings of the course, its assignments and grading."""
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COURSE_FILE = ROOT / "course.toml"
+
+
+@dataclass(frozen=True)
+class Grading:
+    """How the isolated grader runs one submission (see [grading] in course.toml)."""
+
+    jobs: int = 2
+    check_timeout_seconds: float = 10.0
+    load_timeout_seconds: float = 20.0
+    cpu_seconds: int = 60
+    memory_mb: int = 2048
+    output_kb: int = 256
+    max_processes: int = 32
+    isolation: str = "auto"
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment: where its files are and what every check is worth."""
+
+    name: str
+    title: str
+    source: Path
+    notebook: str
+    reference: Path
+    release: Path
+    points: dict[str, float]
+
+    @property
+    def source_notebook(self) -> Path:
+        return self.source / self.notebook
+
+    @property
+    def release_notebook(self) -> Path:
+        return self.release / self.notebook
+
+    def function_points(self, function: str) -> float:
+        """The points of every check of `function`: what its notebook test cell is worth."""
+        return sum(p for check_id, p in self.points.items() if check_id.split(".")[0] == function)
+
+
+@dataclass(frozen=True)
+class Course:
+    name: str
+    seed_salt: str
+    grading: Grading
+    assignments: dict[str, Assignment]
+
+    def assignment(self, name: str | None = None) -> Assignment:
+        """The named assignment, or the only one when name is None."""
+        if name is None:
+            if len(self.assignments) != 1:
+                raise ValueError(f"name one of the assignments: {sorted(self.assignments)}")
+            return next(iter(self.assignments.values()))
+        return self.assignments[name]
+
+
+def load_course(path: Path = COURSE_FILE) -> Course:
+    """Read course.toml; relative paths in it are relative to its folder."""
+    data = tomllib.loads(path.read_text())
+    base = path.parent
+    assignments = {
+        name: Assignment(
+            name=name,
+            title=spec["title"],
+            source=base / spec["source"],
+            notebook=spec["notebook"],
+            reference=base / spec["reference"],
+            release=base / spec["release"],
+            points={k: float(v) for k, v in spec.get("points", {}).items()},
+        )
+        for name, spec in data["assignments"].items()
+    }
+    return Course(
+        name=data["course"]["name"],
+        seed_salt=data["course"]["seed_salt"],
+        grading=Grading(**data.get("grading", {})),
+        assignments=assignments,
+    )
