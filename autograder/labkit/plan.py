@@ -131,9 +131,16 @@ def _run_call(step: Step, namespace: Namespace, originals: dict[str, Any], value
     if step["report_args"]:
         # Only our own literal inputs are reported (refs are the student's objects anyway).
         values[step["id"] + ".args_after"] = {
-            "args": [a if isinstance(a, np.ndarray) else None for a in args],
-            "kwargs": {k: v for k, v in kwargs.items() if isinstance(v, (np.ndarray, dict))},
+            "args": [_plain_or_none(a) for a in args],
+            "kwargs": {k: _plain_or_none(v) for k, v in kwargs.items()},
         }
+
+
+def _plain_or_none(value: Any) -> Any:
+    try:
+        return to_plain(value, "any")
+    except InvalidReturn:
+        return None
 
 
 def _run_numerical_gradient(step: Step, namespace: Namespace, originals: dict[str, Any],
