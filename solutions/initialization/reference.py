@@ -9,7 +9,6 @@ layer_dims = [n_x, n_1, ..., n_L], W{l} is (n_{l-1}, n_l), b{l} is (1, n_l), Z{l
 """
 
 import numpy as np
-
 from labkit.activations import activate, saturated, sigmoid
 
 
@@ -137,7 +136,7 @@ def backward(AL: np.ndarray, Y: np.ndarray, caches: list) -> dict[str, np.ndarra
     # Sigmoid output with cross-entropy: dCost/dZL = (AL - Y) / m, stable even when AL saturates.
     dZ = (AL - Y) / m
     for l in range(L, 0, -1):
-        A_prev, W, Z, A, layer_activation = caches[l - 1]
+        A_prev, W = caches[l - 1][:2]
         grads[f"dW{l}"] = A_prev.T @ dZ
         grads[f"db{l}"] = dZ.sum(axis=0, keepdims=True)
         if l > 1:
@@ -305,6 +304,151 @@ def worked_example(W2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ### END SOLUTION
 
 
+# Conceptual questions. Each returns one lowercase letter: the option you choose.
+
+
+def q_symmetry() -> str:
+    """Every weight of a network with two tanh hidden layers starts at the same constant 0.5 (biases 0),
+    and it is trained with gradient descent. What happens to the hidden units of each layer?
+
+    a) The first hidden layer learns normally, because its inputs are the features themselves, which differ
+       from each other; only the deeper layers stay identical.
+    b) Within each layer, all units keep identical incoming and outgoing weights at every step: each layer
+       works like a single unit, however wide it is.
+    c) No weight ever changes, because every gradient of a constant-initialized network is zero.
+    d) The activation is applied elementwise and is nonlinear, so the units drift apart after a few steps.
+
+    Returns: "a", "b", "c" or "d"
+    """
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+def q_zero_relu() -> str:
+    """A [2, 10, 5, 1] network with ReLU hidden layers and a sigmoid output starts with every weight and
+    bias at zero. The training labels are 70% ones. What does gradient descent change?
+
+    a) Nothing: every gradient is exactly zero, so the cost stays at ln 2 forever.
+    b) Only the output bias: the hidden activations are relu(0) = 0, so dW3 = A2^T dZ3 = 0, and the signal
+       sent back, dZ3 W3^T, is zero too. The network ends up predicting the base rate 0.7 for every input.
+    c) All weights move by the same amount, so the units stay identical, but the network still learns a
+       linear decision boundary.
+    d) First the output bias moves; once it is non-zero, the hidden weights start to receive gradients too.
+
+    Returns: "a", "b", "c" or "d"
+    """
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+def q_zero_hidden_activation() -> str:
+    """Same all-zero start, but now compare hidden activations. With which hidden activation do any of the
+    *weights* (not only the output bias) ever receive a non-zero gradient?
+
+    a) ReLU, because relu'(z) = 1 for positive z.
+    b) tanh, because tanh'(0) = 1 is the largest possible derivative.
+    c) sigmoid, because sigmoid(0) = 0.5 is not zero, so the last layer's weights see a non-zero input;
+       one more layer wakes up per step, but the units of every layer still stay identical to each other.
+    d) None of them: with all weights zero, every weight gradient is zero for any activation.
+
+    Returns: "a", "b", "c" or "d"
+    """
+    ### BEGIN SOLUTION
+    return "c"
+    ### END SOLUTION
+
+
+def q_tiny_differences() -> str:
+    """Weights drawn from N(0, 0.01^2) differ from each other only slightly. Why is that enough to break
+    the symmetry?
+
+    a) It is not enough on its own: gradient descent pulls similar units back together, so a penalty term
+       that pushes the weight vectors of different units apart has to be added to the cost.
+    b) Symmetry is something gradient descent preserves but never creates: two units that differ at all
+       compute different outputs, receive different gradients, and can grow apart into different features.
+       Even differences near float64 resolution (about 1e-16 relative) count; no extra penalty is needed.
+    c) Small weights keep every unit in the linear part of its activation, where symmetry cannot occur.
+    d) Gradient descent draws fresh random numbers for the weights at every step.
+
+    Returns: "a", "b", "c" or "d"
+    """
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+def q_saturation() -> str:
+    """Large initial weights make a tanh or sigmoid network learn slowly. Which statement locates the problem?
+
+    a) The pre-activation z should be close to 1, as the forward-pass argument for scaling the weights says.
+    b) Backpropagation multiplies by the derivative g'(z) at every layer; for tanh and sigmoid that
+       derivative is nearly zero when |z| is large (the flat tails), so large |z| stalls learning. What matters
+       is g'(z), not how close z is to any particular value.
+    c) The outputs a = tanh(z) near +-1 make the cross-entropy cost undefined.
+    d) ReLU has the same problem for large positive z.
+
+    Returns: "a", "b", "c" or "d"
+    """
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+def q_variance_of_z() -> str:
+    """The n = 400 inputs of a unit are normalized (mean 0, variance 1, independent) and its weights are drawn
+    independently from N(0, 1/n). What does z = sum_i w_i x_i look like across examples?
+
+    a) z is close to 1.0 for every example.
+    b) z has mean 0 and variance n * (1/n) * 1 = 1: a typical |z| is about 1, so about 68% of the
+       examples have |z| < 1, and tanh or sigmoid still has a useful slope there.
+    c) z has variance 1/n = 0.0025, so it is almost always zero.
+    d) z has variance n = 400, because n terms are added.
+
+    Returns: "a", "b", "c" or "d"
+    """
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
+def q_he_two_over_n() -> str:
+    """Why does He initialization use Var(W) = 2/n for ReLU layers, where 1/n (LeCun, Xavier-like) keeps
+    the signal steady for tanh?
+
+    a) ReLU sets the negative half of z to zero, so E[a^2] = Var(z) / 2; then Var(z_next) = n Var(W) E[a^2]
+       equals Var(z) only if n Var(W) = 2. With 1/n the signal halves in every layer.
+    b) A ReLU layer has twice as many parameters as a tanh layer of the same width.
+    c) Larger initial weights always learn faster; 2/n is simply a safe larger value, and 3/n or 4/n work
+       just as well in a deep network.
+    d) relu'(z) = 2 for positive z, which the variance has to compensate.
+
+    Returns: "a", "b", "c" or "d"
+    """
+    ### BEGIN SOLUTION
+    return "a"
+    ### END SOLUTION
+
+
+def q_explosion() -> str:
+    """A 10-layer tanh network of width 256 starts with weights of std 1 (far above 1/sqrt(256)), so about
+    87% of its units are saturated. How do the weight gradients change from the last hidden layer to the first?
+
+    a) They vanish toward the input, since saturated units have tanh' close to 0.
+    b) They explode toward the input (||dW1|| / ||dW10|| is about 1e4): the unsaturated units still pass the
+       gradient back with slope near 1, multiplied by weights far too large, so every layer amplifies it.
+       Large initial weights do not simply mean vanishing gradients.
+    c) They are all the same size, because tanh is symmetric.
+    d) They are all exactly zero.
+
+    Returns: "a", "b", "c" or "d"
+    """
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
 __all__ = [
     "activation_derivative",
     "activation_statistics",
@@ -315,6 +459,14 @@ __all__ = [
     "initialize_he",
     "initialize_random",
     "initialize_zeros",
+    "q_explosion",
+    "q_he_two_over_n",
+    "q_saturation",
+    "q_symmetry",
+    "q_tiny_differences",
+    "q_variance_of_z",
+    "q_zero_hidden_activation",
+    "q_zero_relu",
     "sigmoid",
     "train",
     "update_parameters",
