@@ -1,0 +1,112 @@
+"""Command line: `autograder check`, `autograder grade`, `autograder release`. Nothing else lives here."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .course import COURSE_FILE, load_course
+
+
+def _check(args: argparse.Namespace) -> int:
+    """Public checks, in this process, on one submission: a table, exit 0 only when all pass."""
+    from .labkit.inprocess import format_result, format_table, run_checks
+    from .labkit.notebook import NotebookError, load_functions
+    from .labkit.public_checks import PUBLIC_CHECKS
+
+    _make_labkit_importable()
+    try:
+        namespace = load_functions(args.submission)
+    except (OSError, NotebookError, SyntaxError) as error:
+        print(f"cannot load {args.submission}: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # the submission's own top-level code failed
+        print(f"{args.submission}: running your code raised {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
+    results = run_checks(PUBLIC_CHECKS, namespace)
+    print(format_table(results))
+    failures = [r for r in results if not r.passed]
+    if failures and args.verbose:
+        print()
+        print("\n".join(format_result(r) for r in failures))
+    return 0 if not failures else 1
+
+
+def _make_labkit_importable() -> None:
+    """Student code says `from labkit import ...` (labkit sits beside the notebook in the release)."""
+    from . import labkit
+
+    sys.modules.setdefault("labkit", labkit)
+
+
+def _grade(args: argparse.Namespace) -> int:
+    """Sandboxed grading: one submission as JSON on stdout, or a batch into --out."""
+    from .bulk import grade_batch
+    from .reports.results_json import results_json
+    from .run.isolated import grade_submission
+    from .submission import load_submissions
+
+    course = load_course(args.course)
+    if args.json:
+        submissions = load_submissions(args.paths, course.assignment(args.assignment).name)
+        if len(submissions) != 1:
+            print(f"--json grades exactly one submission; found {len(submissions)}", file=sys.stderr)
+            return 2
+        graded = grade_submission(submissions[0], course.assignment(args.assignment).name, course)
+        print(json.dumps(results_json(graded), indent=2))
+        return 0
+    if args.out is None:
+        print("name an output folder with --out (or use --json for one submission)", file=sys.stderr)
+        return 2
+    graded = grade_batch(args.paths, args.out, course, course.assignment(args.assignment).name,
+                         args.jobs or course.grading.jobs)
+    print(f"graded {len(graded)} submissions -> {args.out}/gradebook.csv, {args.out}/summary.html", file=sys.stderr)
+    return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    """Rebuild the source notebook and the student release, or (--check) report whether they are current."""
+    from .release import build_all, release_is_current
+
+    assignment = load_course(args.course).assignment(args.assignment)
+    if args.check:
+        stale = release_is_current(assignment)
+        for path in stale:
+            print(f"out of date: {path}")
+        return 1 if stale else 0
+    build_all(assignment)
+    print(f"rebuilt {assignment.source_notebook} and {assignment.release}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
+    parser.add_argument("--course", type=Path, default=COURSE_FILE, help="course.toml (default: the repository's)")
+    parser.add_argument("--assignment", default=None, help="assignment name (default: the only one)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    check = commands.add_parser("check", help="run the public checks on your own notebook or .py (in-process)")
+    check.add_argument("submission", type=Path)
+    check.add_argument("-v", "--verbose", action="store_true", help="print the feedback of every failed check")
+    check.set_defaults(run=_check)
+
+    grade = commands.add_parser("grade", help="grade submissions in sandboxed processes (public and hidden checks)")
+    grade.add_argument("paths", nargs="+", type=Path, help=".ipynb, .py, folders or .zip archives of many")
+    grade.add_argument("--out", type=Path, help="output folder: gradebook, feedback, results.json, summary")
+    grade.add_argument("--jobs", type=int, default=None, help="parallel workers (default: course.toml)")
+    grade.add_argument("--json", action="store_true", help="print one submission's results.json to stdout")
+    grade.set_defaults(run=_grade)
+
+    release = commands.add_parser("release", help="rebuild the source notebook and the student release")
+    release.add_argument("--check", action="store_true", help="only report whether the committed release is current")
+    release.set_defaults(run=_release)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
