@@ -1,0 +1,30 @@
+"""Shared fixtures: the repository root, the course, and the reference as an importable namespace."""
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT / "solutions" / "initialization" / "reference.py"
+
+
+def reference_source() -> str:
+    """The reference as a student would write it: solution markers removed."""
+    return "\n".join(line for line in REFERENCE.read_text().splitlines() if "### " not in line) + "\n"
+
+
+def exec_submission(source: str) -> dict[str, Any]:
+    """Execute submission source (which imports `labkit`) into a fresh namespace, in-process."""
+    from autograder import labkit
+
+    sys.modules.setdefault("labkit", labkit)
+    namespace: dict[str, Any] = {"__name__": "submission"}
+    exec(compile(source, "<student code>", "exec"), namespace)
+    return namespace
+
+
+@pytest.fixture(scope="session")
+def reference_namespace() -> dict[str, Any]:
+    return exec_submission(reference_source())
