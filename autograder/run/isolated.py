@@ -1,0 +1,261 @@
+"""The isolated runner: a submission's code runs in a sandboxed child, verdicts run here.
+
+For one submission: make every check's probe on this (trusted) side, with inputs seeded per submission;
+send only the plans to a child process (see child.py, sandbox.py); read back one line of plain data per
+plan, strictly decoded; judge it here. A plan that times out, crashes the child, exits or runs out of
+memory fails only its own check: the child is killed completely and a new one resumes with the rest.
+Use one grading at a time per process: children of a process share its sandbox uid.
+"""
+
+import contextlib
+import hashlib
+import os
+import re
+import select
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from ..checks import assignment_checks
+from ..course import Course, Grading, load_course
+from ..graded import GradedSubmission
+from ..labkit import plain
+from ..labkit.framework import CRASHED, TIMEOUT, Check, Probe, Result, check_seed, judge
+from ..labkit.plan import ERROR, INVALID
+from ..submission import Submission, release_preamble
+from .sandbox import BUBBLEWRAP, Child, resolve_level, start_child
+
+MAX_LINE_BYTES = 64 * 2**20  # the most plain data one plan may send back
+EXIT_GRACE_SECONDS = 0.5  # how long a child that closed its channel may take to exit before it is killed
+_MEMORY_ERROR = re.compile(r"raised (_Array)?MemoryError")
+
+
+def submission_salt(seed_salt: str, source: str) -> str:
+    """The seed of a submission's probes: reproducible for the same code, unpredictable without the salt."""
+    return f"{seed_salt}:{hashlib.sha256(source.encode()).hexdigest()}"
+
+
+class ChildGone(Exception):  # noqa: N818 -- a state, not an error of ours
+    """The child ended (or broke the protocol) before answering; the message says how, for the student."""
+
+
+@dataclass
+class _Channel:
+    """Lines from the child's result pipe, with deadlines, noticing when the child is gone."""
+
+    fd: int
+    pidfd: int
+    buffer: bytes = b""
+
+    def read_line(self, timeout: float) -> bytes | None:
+        """The next line; None if the child ended first. Raises TimeoutError after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            if len(self.buffer) > MAX_LINE_BYTES:
+                raise ChildGone(f"your code sent more than {MAX_LINE_BYTES // 2**20} MB of data back")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self.fd, self.pidfd], [], [], remaining)
+            if self.fd in ready:
+                chunk = os.read(self.fd, 2**20)
+                if not chunk:
+                    return None
+                self.buffer += chunk
+            elif self.pidfd in ready:
+                self._drain()
+                if b"\n" not in self.buffer:
+                    return None
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return line
+
+    def _drain(self) -> None:
+        # The child has exited; take what it wrote without waiting for grandchildren holding the pipe.
+        os.set_blocking(self.fd, False)
+        with contextlib.suppress(BlockingIOError):
+            while chunk := os.read(self.fd, 2**20):
+                self.buffer += chunk
+                if len(self.buffer) > MAX_LINE_BYTES:
+                    break
+
+
+def _decode(line: bytes) -> Any:
+    try:
+        return plain.loads(line.decode())
+    except (plain.ChannelError, UnicodeDecodeError):
+        raise ChildGone("your code wrote data the grader cannot read into the grader's channel") from None
+
+
+def _valid_observation(observation: Any) -> bool:
+    if type(observation) is not dict or type(observation.get("values")) is not dict:
+        return False
+    failure = observation.get("failure")
+    return failure is None or (type(failure) is dict and all(type(failure.get(k)) is str
+                                                             for k in ("kind", "function", "message")))
+
+
+def _how_it_ended(child: Child, grading: Grading) -> str:
+    """Why the child is gone, in words for the student."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        child.process.wait(EXIT_GRACE_SECONDS)  # it closed the channel: give it a moment to exit by itself
+    child.kill()
+    code = child.process.returncode
+    number = -code if code < 0 else code - 128 if child.level == BUBBLEWRAP and code > 128 else 0
+    if number == signal.SIGXCPU:
+        return f"used more than {grading.cpu_seconds} s of CPU time"
+    if number:
+        return f"was killed by signal {signal.Signals(number).name}" if number in signal.valid_signals() \
+            else f"was killed by signal {number}"
+    return f"ended the grading process (exit code {code}, e.g. by os._exit or sys.exit)"
+
+
+def _runner_result(check: Check, status: str, feedback: str, seconds: float) -> Result:
+    return Result(check.id, check.function, check.title, check.visibility, status, 0.0, feedback, None, seconds)
+
+
+def _judged(check: Check, probe: Probe, observation: Any, seconds: float, grading: Grading) -> Result:
+    """Judge what a plan observed; anything that is not a well-formed observation is the child's crash."""
+    if not _valid_observation(observation):
+        return _runner_result(check, CRASHED, "your code wrote malformed data into the grader's channel", seconds)
+    failure = observation["failure"]
+    if failure is not None and failure["kind"] == ERROR and _MEMORY_ERROR.search(failure["message"]):
+        return _runner_result(check, CRASHED, f"ran out of memory (limit {grading.memory_mb} MB) while checking "
+                                              f"`{check.function}`", seconds)
+    observation = {**observation, "seconds": seconds}
+    try:
+        return judge(check, probe, observation)
+    except Exception as error:  # a verdict surprised by data of the right types but odd structure
+        return _runner_result(check, INVALID, f"`{check.function}` returned data of an unexpected structure "
+                                              f"({type(error).__name__}: {error})", seconds)
+
+
+class _Session:
+    """One submission's children, one after another, until every check has a result."""
+
+    def __init__(self, level: str, grading: Grading, header: str, probes: list[tuple[Check, Probe]],
+                 output: BinaryIO) -> None:
+        self.level, self.grading, self.header, self.probes, self.output = level, grading, header, probes, output
+        self.plans = [plain.dumps(probe.plan) for _, probe in probes]
+        self.results: list[Result] = []
+
+    def run(self) -> list[Result]:
+        while len(self.results) < len(self.probes):
+            self._one_child(len(self.results))
+        return self.results
+
+    def _start(self, first: int) -> tuple[Child, _Channel]:
+        with tempfile.TemporaryFile() as request:
+            request.write("\n".join([self.header, *self.plans[first:]]).encode())
+            request.seek(0)
+            read_fd, write_fd = os.pipe()
+            try:
+                child = start_child(self.level, self.grading, request.fileno(), write_fd, self.output.fileno())
+            finally:
+                os.close(write_fd)
+        return child, _Channel(read_fd, os.pidfd_open(child.process.pid))
+
+    def _one_child(self, first: int) -> None:
+        child, channel = self._start(first)
+        try:
+            if not self._load(child, channel, first):
+                return
+            for check, probe in self.probes[first:]:
+                self.results.append(self._answer(child, channel, check, probe, len(self.results) - first))
+                if self.results[-1].status in (TIMEOUT, CRASHED):
+                    return
+        finally:
+            child.kill()
+            os.close(channel.fd)
+            os.close(channel.pidfd)
+
+    def _fail_all(self, first: int, status: str, message: str) -> None:
+        self.results += [_runner_result(check, status, message, 0.0) for check, _ in self.probes[first:]]
+
+    def _load(self, child: Child, channel: _Channel, first: int) -> bool:
+        """Wait for the child to load the code; False (and every remaining check failed) if it could not."""
+        timeout = self.grading.load_timeout_seconds
+        try:
+            line = channel.read_line(timeout)
+            if line is None:
+                raise ChildGone(_how_it_ended(child, self.grading) + " while your code was loaded")
+            message = _decode(line)
+        except TimeoutError:
+            self._fail_all(first, TIMEOUT, f"loading your code timed out after {timeout:g} s")
+            return False
+        except ChildGone as gone:
+            self._fail_all(first, CRASHED, str(gone))
+            return False
+        if type(message) is dict and message.get("loaded") is True:
+            return True
+        kind = message.get("kind") if type(message) is dict else None
+        error = message.get("error") if type(message) is dict else None
+        if kind == "memory":
+            error = f"your code ran out of memory (limit {self.grading.memory_mb} MB) while it was loaded"
+        status = ERROR if kind == "error" else CRASHED
+        self._fail_all(first, status, error if type(error) is str else "your code could not be loaded")
+        return False
+
+    def _answer(self, child: Child, channel: _Channel, check: Check, probe: Probe, index: int) -> Result:
+        timeout = self.grading.check_timeout_seconds
+        start = time.perf_counter()
+        try:
+            line = channel.read_line(timeout)
+            seconds = time.perf_counter() - start
+            if line is None:
+                raise ChildGone(f"your code {_how_it_ended(child, self.grading)} while checking `{check.function}`")
+            message = _decode(line)
+        except TimeoutError:
+            return _runner_result(check, TIMEOUT, f"timed out after {timeout:g} s while checking `{check.function}`",
+                                  timeout)
+        except ChildGone as gone:
+            return _runner_result(check, CRASHED, str(gone), time.perf_counter() - start)
+        if type(message) is not dict or message.get("plan") != index:
+            return _runner_result(check, CRASHED, "your code wrote into the grader's channel", seconds)
+        if "exit" in message:
+            return _runner_result(check, CRASHED, f"{message['exit']} while checking `{check.function}`"[:600],
+                                  seconds)
+        return _judged(check, probe, message.get("observation"), seconds, self.grading)
+
+    def printed(self, limit_kb: int) -> str:
+        """What the submission printed, cut after limit_kb."""
+        size = self.output.seek(0, os.SEEK_END)
+        self.output.seek(0)
+        text = self.output.read(limit_kb * 1024).decode(errors="replace")
+        return text + (f"\n[... output cut at {limit_kb} KB]" if size > limit_kb * 1024 else "")
+
+
+def _ungradable(submission: Submission, checks: list[Check], points: dict[str, float],
+                seconds: float) -> GradedSubmission:
+    results = [_runner_result(c, ERROR, submission.error or "", 0.0) for c in checks]
+    return GradedSubmission(submission.student_id, str(submission.path), results, dict.fromkeys(points, 0.0),
+                            points, seconds, "none", submission.error)
+
+
+def grade_submission(submission: Submission, assignment_name: str | None = None, course: Course | None = None,
+                     checks: list[Check] | None = None) -> GradedSubmission:
+    """Grade one submission in a sandboxed child; every verdict is reached in this process.
+
+    checks -- the checks to run (default: every check of the assignment); each needs points in course.toml.
+    """
+    start = time.perf_counter()
+    course = load_course() if course is None else course
+    assignment = course.assignment(assignment_name)
+    checks = assignment_checks(assignment.name) if checks is None else checks
+    max_points = {c.id: assignment.points[c.id] for c in checks}
+    if submission.error is not None:
+        return _ungradable(submission, checks, max_points, time.perf_counter() - start)
+    level, warnings = resolve_level(course.grading.isolation)
+    salt = submission_salt(course.seed_salt, submission.source)
+    probes = [(check, check.probe(check_seed(check.id, salt))) for check in checks]
+    header = plain.dumps({"preamble": release_preamble(assignment), "source": submission.source})
+    with tempfile.TemporaryFile() as output:
+        session = _Session(level, course.grading, header, probes, output)
+        results = session.run()
+        printed = session.printed(course.grading.output_kb)
+    points = {r.check_id: round(max_points[r.check_id] * r.score, 6) for r in results}
+    return GradedSubmission(submission.student_id, str(submission.path), results, points, max_points,
+                            time.perf_counter() - start, level, None, printed,
+                            warnings)
