@@ -1,0 +1,57 @@
+"""What the reports share: atomic file writes, status words, and the check order of a submission."""
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..graded import GradedSubmission
+from ..labkit.framework import CRASHED, FAILED, PASSED, TIMEOUT
+from ..labkit.plan import ERROR, INVALID, MISSING, NOT_ATTEMPTED
+
+# How each status reads in feedback and summaries.
+STATUS_LABELS = {
+    PASSED: "passed",
+    FAILED: "wrong",
+    NOT_ATTEMPTED: "not attempted",
+    MISSING: "function missing",
+    ERROR: "raised an error",
+    INVALID: "returned the wrong type",
+    TIMEOUT: "timed out",
+    CRASHED: "crashed",
+}
+NOT_GRADED = "not graded"  # a check with no result: the submission could not be graded at all
+
+
+def status_label(status: str) -> str:
+    """The words a reader sees for a result status."""
+    return STATUS_LABELS.get(status, status.replace("_", " "))
+
+
+def submission_status(graded: GradedSubmission) -> str:
+    """One word for the whole submission: "error" (could not be graded), "timeout"/"crashed", or "ok"."""
+    if graded.error is not None:
+        return "error"
+    for status in (TIMEOUT, CRASHED):
+        if any(r.status == status for r in graded.results):
+            return status
+    return "ok"
+
+
+def check_ids(graded: GradedSubmission) -> list[str]:
+    """Every check of the submission's assignment: those with a result first, then any left ungraded."""
+    ids = [r.check_id for r in graded.results]
+    return ids + [c for c in graded.max_points if c not in ids]
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write a file so that readers (and a resumed batch) see the old content or the new, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

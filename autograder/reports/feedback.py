@@ -1,0 +1,181 @@
+"""Per-student feedback, as Markdown and as a self-contained HTML page (inline CSS, no external resources).
+
+Both say the same things in the same order: the score and a per-function overview, then per function every
+check with its status, feedback and (when a known misconception explains the data) the diagnosis, then what the
+code printed. A function whose checks all found the stub is "not attempted", said once and apart from wrong
+answers. The overview's bars are drawn in CSS, so a page costs no plotting time.
+"""
+
+import html
+import re
+from dataclasses import dataclass
+
+from ..graded import GradedSubmission
+from ..labkit.framework import PASSED, PUBLIC, Result
+from ..labkit.plan import NOT_ATTEMPTED
+from .common import status_label
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 60em; margin: 2em auto;
+       padding: 0 1em; color: #1f2328; line-height: 1.45; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #d0d7de; }
+table { border-collapse: collapse; margin: 0.8em 0; } td, th { padding: 0.25em 0.7em; text-align: left; }
+tr:nth-child(even) { background: #f6f8fa; }
+.bar { width: 10em; height: 0.8em; background: #eaeef2; border-radius: 0.4em; overflow: hidden; }
+.bar span { display: block; height: 100%; background: #2da44e; }
+.badge { display: inline-block; min-width: 7.5em; padding: 0 0.4em; border-radius: 0.3em; font-size: 0.85em;
+         text-align: center; color: #fff; background: #cf222e; }
+.passed { background: #2da44e; } .not_attempted { background: #8c959f; }
+.timeout, .crashed, .error, .invalid, .missing { background: #bf8700; }
+.check { margin: 0.5em 0 0.9em 0; } .detail { margin: 0.3em 0 0 1.2em; white-space: pre-wrap; }
+.diagnosis { margin: 0.3em 0 0 1.2em; color: #8250df; }
+.banner { padding: 0.6em 1em; border-radius: 0.4em; background: #fff8c5; border: 1px solid #d4a72c; }
+pre { background: #f6f8fa; padding: 0.8em; overflow-x: auto; } code { font-size: 0.92em; }
+.muted { color: #57606a; font-size: 0.9em; }
+"""
+
+
+@dataclass(frozen=True)
+class _Function:
+    """One graded function's part of the feedback."""
+
+    name: str
+    earned: float
+    possible: float
+    checks: list[Result]  # in catalogue order
+
+    @property
+    def not_attempted(self) -> bool:
+        return all(r.status == NOT_ATTEMPTED for r in self.checks)
+
+
+def _plural(count: float, word: str) -> str:
+    return f"{count:g} {word}" + ("" if count == 1 else "s")
+
+
+def _waiting(f: _Function) -> str:
+    return f"{_plural(len(f.checks), 'check')}, {_plural(f.possible, 'point')} waiting"
+
+
+def _functions(graded: GradedSubmission) -> list[_Function]:
+    """Per graded function, its checks; none when the submission could not be graded at all (the error says
+    why, once, instead of under every check)."""
+    if graded.error is not None:
+        return []
+    order: dict[str, list[Result]] = {}
+    for result in graded.results:
+        order.setdefault(result.function, []).append(result)
+    return [_Function(name, sum(graded.points.get(r.check_id, 0.0) for r in checks),
+                      sum(graded.max_points.get(r.check_id, 0.0) for r in checks), checks)
+            for name, checks in order.items()]
+
+
+def _counts(graded: GradedSubmission) -> str:
+    statuses = [r.status for r in graded.results]
+    passed, not_attempted = statuses.count(PASSED), statuses.count(NOT_ATTEMPTED)
+    parts = [f"{passed} of {len(statuses)} checks passed"]
+    if len(statuses) - passed - not_attempted:
+        parts.append(f"{len(statuses) - passed - not_attempted} did not")
+    if not_attempted:
+        parts.append(f"{not_attempted} not attempted yet")
+    return ", ".join(parts)
+
+
+def _fence(text: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"  > {line}" if line else "  >" for line in text.splitlines())
+
+
+def _footer(graded: GradedSubmission) -> list[str]:
+    lines = [f"Graded with {graded.isolation} isolation; hidden checks use inputs you have not seen."]
+    return lines + [f"Warning: {w}" for w in graded.warnings]
+
+
+def feedback_markdown(graded: GradedSubmission, title: str) -> str:
+    """The Markdown feedback of one submission."""
+    lines = [f"# {title}", f"Feedback for **{graded.student_id}**", "",
+             f"**Score: {graded.score:g} / {graded.max_score:g} points**"
+             + (f" · {_counts(graded)}" if graded.results else ""), ""]
+    if graded.error is not None:
+        lines += [f"> **Your submission could not be graded:** {graded.error}", ""]
+    functions = _functions(graded)
+    if functions:
+        lines += ["| function | points | status |", "|---|---|---|"]
+        for f in functions:
+            state = "not attempted" if f.not_attempted else f"{sum(r.passed for r in f.checks)}/{len(f.checks)} passed"
+            lines.append(f"| `{f.name}` | {f.earned:g} / {f.possible:g} | {state} |")
+        lines.append("")
+    for f in functions:
+        lines += [f"## `{f.name}` · {f.earned:g} / {f.possible:g}", ""]
+        if f.not_attempted:
+            lines += [f"**Not attempted yet:** `{f.name}` still raises NotImplementedError ({_waiting(f)}).", ""]
+            continue
+        for r in f.checks:
+            hidden = "" if r.visibility == PUBLIC else " *(hidden check)*"
+            points = f"{graded.points.get(r.check_id, 0.0):g} / {graded.max_points.get(r.check_id, 0.0):g}"
+            lines.append(f"- **{status_label(r.status)}** · `{r.check_id}` — {r.title} ({points}){hidden}")
+            if r.status != PASSED and r.feedback:
+                lines.append(_quote(r.feedback))
+            if r.diagnosis:
+                lines.append(f"  > *Likely misconception:* {r.diagnosis.replace('_', ' ')}")
+        lines.append("")
+    if graded.output:
+        fence = _fence(graded.output)
+        lines += ["## What your code printed", "", f"{fence}text", graded.output.rstrip("\n"), fence, ""]
+    lines += ["---", *[f"*{line}*  " for line in _footer(graded)]]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _bar(earned: float, possible: float) -> str:
+    percent = 100.0 * earned / possible if possible else 0.0
+    return f'<div class="bar"><span style="width:{percent:.0f}%"></span></div>'
+
+
+def _check_html(graded: GradedSubmission, r: Result) -> str:
+    hidden = "" if r.visibility == PUBLIC else ' <span class="muted">(hidden check)</span>'
+    points = f"{graded.points.get(r.check_id, 0.0):g} / {graded.max_points.get(r.check_id, 0.0):g}"
+    parts = [f'<div class="check"><span class="badge {_e(r.status)}">{_e(status_label(r.status))}</span> '
+             f"<code>{_e(r.check_id)}</code> — {_e(r.title)} <span class=\"muted\">({points})</span>{hidden}"]
+    if r.status != PASSED and r.feedback:
+        parts.append(f'<div class="detail">{_e(r.feedback)}</div>')
+    if r.diagnosis:
+        parts.append(f'<div class="diagnosis">Likely misconception: {_e(r.diagnosis.replace("_", " "))}</div>')
+    return "".join(parts) + "</div>"
+
+
+def feedback_html(graded: GradedSubmission, title: str) -> str:
+    """The feedback of one submission as one self-contained HTML page."""
+    body = [f"<h1>{_e(title)}</h1>", f"<p>Feedback for <strong>{_e(graded.student_id)}</strong></p>",
+            f"<p><strong>Score: {graded.score:g} / {graded.max_score:g} points</strong>"
+            + (f" · {_e(_counts(graded))}" if graded.results else "") + "</p>"]
+    if graded.error is not None:
+        body.append(f'<p class="banner"><strong>Your submission could not be graded:</strong> {_e(graded.error)}</p>')
+    functions = _functions(graded)
+    if functions:
+        rows = "".join(
+            f"<tr><td><code>{_e(f.name)}</code></td><td>{f.earned:g} / {f.possible:g}</td>"
+            f"<td>{_bar(f.earned, f.possible)}</td><td>"
+            + ("not attempted" if f.not_attempted else f"{sum(r.passed for r in f.checks)}/{len(f.checks)} passed")
+            + "</td></tr>" for f in functions)
+        body.append(f"<table><tr><th>function</th><th>points</th><th></th><th>status</th></tr>{rows}</table>")
+    for f in functions:
+        body.append(f"<h2><code>{_e(f.name)}</code> · {f.earned:g} / {f.possible:g}</h2>")
+        if f.not_attempted:
+            body.append(f'<div class="check"><span class="badge not_attempted">not attempted</span> '
+                        f"<code>{_e(f.name)}</code> still raises NotImplementedError ({_waiting(f)}).</div>")
+            continue
+        body += [_check_html(graded, r) for r in f.checks]
+    if graded.output:
+        body += ["<h2>What your code printed</h2>", f"<pre>{_e(graded.output)}</pre>"]
+    body.append("<hr>" + "".join(f'<p class="muted">{_e(line)}</p>' for line in _footer(graded)))
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{_e(title)}: {_e(graded.student_id)}</title><style>{CSS}</style></head>\n"
+            f"<body>\n" + "\n".join(body) + "\n</body></html>\n")

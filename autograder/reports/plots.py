@@ -1,0 +1,66 @@
+"""The class summary's plots, as PNG bytes (matplotlib, Agg backend, no metadata: same data, same bytes)."""
+
+import io
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+def _figure(width: float, height: float) -> "Figure":
+    from matplotlib.figure import Figure  # a bare Figure uses Agg through savefig, never a display
+
+    return Figure(figsize=(width, height), dpi=100)
+
+
+def _png(fig: "Figure") -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def score_histogram(scores: Sequence[float], max_score: float) -> bytes:
+    """How many submissions reached each score."""
+    fig = _figure(7, 3.2)
+    ax = fig.add_subplot()
+    bins = max(1, min(27, int(max_score) or 1))
+    ax.hist(scores, bins=bins, range=(0, max_score or 1), color="#2f81f7", edgecolor="white")
+    ax.set_xlabel(f"score (out of {max_score:g})")
+    ax.set_ylabel("submissions")
+    ax.set_title("Score distribution")
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def check_outcomes(checks: Sequence[str], shares: dict[str, Sequence[float]], colors: dict[str, str]) -> bytes:
+    """One stacked bar per check: the share of submissions in each outcome (e.g. wrong, not attempted)."""
+    fig = _figure(8, 0.28 * len(checks) + 1.2)
+    ax = fig.add_subplot()
+    positions = list(range(len(checks)))[::-1]
+    left = [0.0] * len(checks)
+    for label, values in shares.items():
+        ax.barh(positions, values, left=left, color=colors[label], label=label, height=0.7)
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.set_yticks(positions, checks, fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of submissions that did not pass")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def counts_bar(labels: Sequence[str], counts: Sequence[int], title: str) -> bytes:
+    """A horizontal bar per label, largest first (e.g. the commonest misconceptions)."""
+    fig = _figure(8, 0.32 * len(labels) + 1.2)
+    ax = fig.add_subplot()
+    positions = list(range(len(labels)))[::-1]
+    ax.barh(positions, counts, color="#8250df", height=0.7)
+    ax.set_yticks(positions, labels, fontsize=7)
+    ax.set_xlabel("submissions")
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
