@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from functools import cache
@@ -181,6 +182,21 @@ def _reachable_by_others(path: Path) -> bool:
     return all(os.stat(p).st_mode & 0o001 for p in [*_ancestors(path), path])
 
 
+def _runs_tasks(uid: int) -> bool:
+    for entry in os.scandir("/proc"):
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and entry.stat().st_uid == uid:
+                return True
+    return False
+
+
+def _wait_until_gone(uid: int, timeout: float = 5.0) -> None:
+    """Wait until the kernel has finished killing every process of uid (a pid namespace dies asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while _runs_tasks(uid) and time.monotonic() < deadline:
+        time.sleep(0.002)
+
+
 @dataclass
 class Child:
     """A running child process and how to get rid of it completely."""
@@ -199,6 +215,8 @@ class Child:
             subprocess.run(["kill", "-KILL", "-1"], user=self.uid, group=self.uid, extra_groups=[],
                            capture_output=True, check=False)
         self.process.wait()
+        if self.uid is not None:
+            _wait_until_gone(self.uid)
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
 

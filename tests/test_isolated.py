@@ -1,0 +1,179 @@
+"""The isolated runner: same results as in-process, failures confined to their check, complete kills."""
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import exec_submission, reference_source
+from grading_helpers import grade_source
+
+from autograder.checks import assignment_checks
+from autograder.labkit.framework import CRASHED, FAILED, PASSED, TIMEOUT, Check, Probe, Verdict
+from autograder.labkit.inprocess import run_checks
+from autograder.labkit.plan import ERROR, call
+from autograder.run.isolated import submission_salt
+from autograder.run.sandbox import BUBBLEWRAP, RLIMITS, bubblewrap_works, child_uid
+
+LEVELS = [BUBBLEWRAP, RLIMITS]
+pytestmark = pytest.mark.filterwarnings("ignore:weaker isolation")
+
+
+def _value_check(function: str, argument: float, expected: float) -> Check:
+    """A check that `function(argument)` returns `expected`."""
+
+    def probe(_: np.random.Generator) -> Probe:
+        return Probe([call("r", function, argument, returns="float")], {"expected": expected})
+
+    def verdict(values: dict, p: Probe) -> Verdict:
+        ok = values["r"] == p.context["expected"]
+        return Verdict(1.0 if ok else 0.0, "" if ok else f"got {values['r']}")
+
+    return Check(f"{function}.value", function, f"{function} is right", "hidden", probe, verdict)
+
+
+CHECKS = [_value_check("f", 3.0, 9.0), _value_check("g", 2.0, 4.0), _value_check("h", 5.0, 25.0)]
+SQUARES = "def f(x):\n    return x * x\n\ndef h(x):\n    return x * x\n"
+
+
+def _statuses(graded) -> dict[str, str]:
+    return {r.check_id: r.status for r in graded.results}
+
+
+def _feedback(graded, check_id: str) -> str:
+    return next(r.feedback for r in graded.results if r.check_id == check_id)
+
+
+def test_bubblewrap_is_in_force_where_it_works() -> None:
+    assert bubblewrap_works(), "bubblewrap is installed on this machine: the sandbox must work"
+    graded = grade_source(SQUARES + "def g(x):\n    return x * x\n", CHECKS)
+    assert graded.isolation == BUBBLEWRAP and graded.warnings == []
+    assert graded.score == 3.0
+
+
+def test_rlimits_level_warns() -> None:
+    graded = grade_source(SQUARES + "def g(x):\n    return x * x\n", CHECKS, isolation=RLIMITS)
+    assert graded.isolation == RLIMITS and graded.score == 3.0
+    assert any("weaker isolation" in w for w in graded.warnings)
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_reference_gets_the_in_process_results(level: str) -> None:
+    source = reference_source()
+    checks = assignment_checks("initialization")
+    graded = grade_source(source, checks, isolation=level)
+    course_salt = submission_salt("winit-2026-fall", source)
+    expected = run_checks(checks, exec_submission(source), salt=course_salt)
+    assert [(r.check_id, r.status, r.score, r.feedback) for r in graded.results] == \
+        [(r.check_id, r.status, r.score, r.feedback) for r in expected]
+    assert graded.score == graded.max_score and graded.error is None
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_infinite_loop_times_out_only_its_check(level: str) -> None:
+    start = time.perf_counter()
+    graded = grade_source(SQUARES + "def g(x):\n    while True:\n        pass\n", CHECKS, isolation=level)
+    assert _statuses(graded) == {"f.value": PASSED, "g.value": TIMEOUT, "h.value": PASSED}
+    assert _feedback(graded, "g.value") == "timed out after 2 s while checking `g`"
+    assert time.perf_counter() - start < 6
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ("import sys\n    print('{\"plan\": 1}')\n    sys.exit(0)", "sys.exit(0)"),
+    ("import os\n    os._exit(0)", "exit code 0"),
+    ("import os, signal\n    os.kill(os.getpid(), signal.SIGSEGV)", "SIGSEGV"),
+    ("import numpy as np\n    return float(np.ones((1024, 1024, 1024)).sum())", "ran out of memory (limit 512 MB)"),
+    ("blocks = []\n    while True:\n        blocks.append(bytearray(2**24))", "ran out of memory (limit 512 MB)"),
+])
+@pytest.mark.parametrize("level", LEVELS)
+def test_a_crash_fails_only_its_check(level: str, body: str, words: str) -> None:
+    graded = grade_source(SQUARES + f"def g(x):\n    {body}\n", CHECKS, isolation=level)
+    assert _statuses(graded) == {"f.value": PASSED, "g.value": CRASHED, "h.value": PASSED}
+    assert words in _feedback(graded, "g.value") and "`g`" in _feedback(graded, "g.value")
+
+
+@pytest.mark.parametrize(("source", "status", "words"), [
+    ("def f(x:\n    return x", ERROR, "syntax error on line 1"),
+    ("def f(x):\n    return x\nundefined_name + 1\n", ERROR, "raised NameError when it was loaded"),
+    ("import sys\nsys.exit(3)\n", CRASHED, "sys.exit(3) while it was loaded"),
+    ("while True:\n    pass\n", TIMEOUT, "loading your code timed out after 3 s"),
+])
+def test_a_failed_load_fails_every_check_with_its_reason(source: str, status: str, words: str) -> None:
+    graded = grade_source(source, CHECKS, load_timeout_seconds=3.0)
+    assert set(_statuses(graded).values()) == {status}
+    assert all(words in r.feedback for r in graded.results)
+    assert graded.score == 0.0
+
+
+def test_output_is_kept_and_cut() -> None:
+    source = SQUARES + "print('hello from the top level')\ndef g(x):\n    print('x' * 100_000)\n    return x * x\n"
+    graded = grade_source(source, CHECKS)
+    assert graded.output.startswith("hello from the top level\n")
+    assert graded.output.endswith("[... output cut at 16 KB]") and len(graded.output) < 17 * 1024
+    assert graded.score == 3.0
+
+
+def test_same_submission_same_results() -> None:
+    source = reference_source().replace("np.sqrt(2.0 / fan_in)", "np.sqrt(1.0 / fan_in)")
+    checks = assignment_checks("initialization")
+    first, second = grade_source(source, checks), grade_source(source, checks)
+    strip = [{**r.__dict__, "seconds": 0} for r in first.results]
+    assert strip == [{**r.__dict__, "seconds": 0} for r in second.results]
+    assert first.points == second.points and first.score < first.max_score
+
+
+def _tasks_of_child_uid() -> list[str]:
+    uid = str(child_uid())
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("Uid", "").split("\t")[0] == uid:
+            found.append(status.parent.name)
+    return found
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_everything_the_child_started_is_killed(level: str) -> None:
+    leftovers = """
+import os, signal, threading, time
+def busy():
+    while True:
+        pass
+def g(x):
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for _ in range(2):
+        threading.Thread(target=busy).start()
+    if os.fork() == 0:
+        os.setsid()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        while True:
+            time.sleep(0.01)
+    return x * x
+"""
+    graded = grade_source(SQUARES + leftovers, CHECKS, isolation=level)
+    assert _statuses(graded) == {"f.value": PASSED, "g.value": PASSED, "h.value": PASSED}
+    if level == BUBBLEWRAP:  # under rlimits as root (python in /root) the child keeps our uid
+        assert _tasks_of_child_uid() == []
+
+
+def test_the_child_runs_under_its_own_uid_without_network() -> None:
+    probe_code = """
+import os, socket
+def f(x):
+    return float(os.getuid())
+def g(x):
+    try:
+        socket.create_connection(("127.0.0.1", 22), timeout=1)
+    except OSError:
+        return 0.0
+    return 1.0
+def h(x):
+    return float(len(os.listdir("/")))
+"""
+    graded = grade_source(probe_code, CHECKS)
+    assert f"got {float(child_uid())}" in _feedback(graded, "f.value")
+    assert "got 0.0" in _feedback(graded, "g.value")
+    assert next(r for r in graded.results if r.check_id == "h.value").status == FAILED
