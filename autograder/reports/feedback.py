@@ -91,7 +91,8 @@ def _quote(text: str) -> str:
 
 
 def _footer(graded: GradedSubmission) -> list[str]:
-    lines = [f"Graded with {graded.isolation} isolation; hidden checks use inputs you have not seen."]
+    lines = [] if graded.error is not None else [
+        f"Graded with {graded.isolation} isolation; hidden checks use inputs you have not seen."]
     return lines + [f"Warning: {w}" for w in graded.warnings]
 
 
@@ -99,7 +100,7 @@ def feedback_markdown(graded: GradedSubmission, title: str) -> str:
     """The Markdown feedback of one submission."""
     lines = [f"# {title}", f"Feedback for **{graded.student_id}**", "",
              f"**Score: {graded.score:g} / {graded.max_score:g} points**"
-             + (f" · {_counts(graded)}" if graded.results else ""), ""]
+             + (f" · {_counts(graded)}" if graded.error is None else ""), ""]
     if graded.error is not None:
         lines += [f"> **Your submission could not be graded:** {graded.error}", ""]
     functions = _functions(graded)
@@ -126,7 +127,8 @@ def feedback_markdown(graded: GradedSubmission, title: str) -> str:
     if graded.output:
         fence = _fence(graded.output)
         lines += ["## What your code printed", "", f"{fence}text", graded.output.rstrip("\n"), fence, ""]
-    lines += ["---", *[f"*{line}*  " for line in _footer(graded)]]
+    if _footer(graded):
+        lines += ["---", *[f"*{line}*  " for line in _footer(graded)]]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -155,7 +157,7 @@ def feedback_html(graded: GradedSubmission, title: str) -> str:
     """The feedback of one submission as one self-contained HTML page."""
     body = [f"<h1>{_e(title)}</h1>", f"<p>Feedback for <strong>{_e(graded.student_id)}</strong></p>",
             f"<p><strong>Score: {graded.score:g} / {graded.max_score:g} points</strong>"
-            + (f" · {_e(_counts(graded))}" if graded.results else "") + "</p>"]
+            + (f" · {_e(_counts(graded))}" if graded.error is None else "") + "</p>"]
     if graded.error is not None:
         body.append(f'<p class="banner"><strong>Your submission could not be graded:</strong> {_e(graded.error)}</p>')
     functions = _functions(graded)
@@ -175,7 +177,8 @@ def feedback_html(graded: GradedSubmission, title: str) -> str:
         body += [_check_html(graded, r) for r in f.checks]
     if graded.output:
         body += ["<h2>What your code printed</h2>", f"<pre>{_e(graded.output)}</pre>"]
-    body.append("<hr>" + "".join(f'<p class="muted">{_e(line)}</p>' for line in _footer(graded)))
+    if _footer(graded):
+        body.append("<hr>" + "".join(f'<p class="muted">{_e(line)}</p>' for line in _footer(graded)))
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>{_e(title)}: {_e(graded.student_id)}</title><style>{CSS}</style></head>\n"
             f"<body>\n" + "\n".join(body) + "\n</body></html>\n")
