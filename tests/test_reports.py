@@ -1,0 +1,154 @@
+"""Reports: results.json follows Gradescope's schema, the gradebook's columns, feedback and summary pages."""
+
+import csv
+import io
+import json
+import re
+
+from autograder.graded import GradedSubmission
+from autograder.labkit.framework import Result
+from autograder.reports.feedback import feedback_html, feedback_markdown
+from autograder.reports.gradebook import FIXED_COLUMNS, gradebook_csv
+from autograder.reports.results_json import results_json
+from autograder.reports.summary import class_summary, summary_html, summary_markdown
+
+TITLE = "Weight initialization"
+POINTS = {"initialize_he.shapes": 0.5, "initialize_he.scale": 1.0, "forward.tiny_example": 2.0,
+          "train.outputs": 1.0, "q_symmetry.answer": 1.0}
+
+
+def _graded(student: str, statuses: dict[str, str], diagnosis: str | None = None, output: str = "",
+            error: str | None = None) -> GradedSubmission:
+    results = []
+    for check_id, status in statuses.items():
+        function = check_id.split(".")[0]
+        hidden = "hidden" if function.startswith("q_") else "public"
+        feedback = "" if status == "passed" else f"{function} feedback for {student}"
+        results.append(Result(check_id, function, f"title of {check_id}", hidden, status,
+                              1.0 if status == "passed" else 0.0, feedback,
+                              diagnosis if check_id == "initialize_he.scale" else None, 0.01))
+    points = {r.check_id: POINTS[r.check_id] * r.score for r in results}
+    return GradedSubmission(student, f"{student}.ipynb", results, points, dict(POINTS), 0.42, "bubblewrap",
+                            error, output)
+
+
+ALL_PASS = dict.fromkeys(POINTS, "passed")
+ANN = _graded("ann", ALL_PASS)
+BEN = _graded("ben", {**ALL_PASS, "initialize_he.scale": "failed", "train.outputs": "not_attempted"},
+              diagnosis="xavier_scale", output="debug: <script>alert(1)</script> ``` fence")
+CAT = _graded("cat", {**ALL_PASS, "initialize_he.scale": "failed", "forward.tiny_example": "timeout"},
+              diagnosis="xavier_scale")
+DAN = _graded("dan", dict.fromkeys(POINTS, "error"), error="dan.ipynb: the notebook is not valid JSON")
+CLASS = [CAT, ANN, DAN, BEN]
+
+# Gradescope's results.json (https://gradescope-autograders.readthedocs.io/en/latest/specs/): the fields we
+# write, their types, and the allowed values.
+TOP_FIELDS = {"score": float, "execution_time": float, "output": str, "tests": list}
+TEST_FIELDS = {"name": str, "score": float, "max_score": float, "status": str, "output": str, "visibility": str}
+VISIBILITIES = {"visible", "hidden", "after_due_date", "after_published"}
+
+
+def _has_type(kind: type, value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float else isinstance(value, kind)
+
+
+def assert_results_schema(data: dict) -> None:
+    """Fail unless `data` is a results.json object Gradescope accepts (the fields we use)."""
+    assert set(data) <= set(TOP_FIELDS) | {"visibility", "stdout_visibility", "output_format", "extra_data"}
+    for field, kind in TOP_FIELDS.items():
+        assert _has_type(kind, data[field]), (field, data[field])
+    for test in data["tests"]:
+        assert set(test) == set(TEST_FIELDS), test
+        for field, kind in TEST_FIELDS.items():
+            assert _has_type(kind, test[field]), (field, test[field])
+        assert test["status"] in {"passed", "failed"}
+        assert test["visibility"] in VISIBILITIES
+        assert 0 <= test["score"] <= test["max_score"]
+    json.dumps(data, allow_nan=False)  # strict JSON: no NaN or infinity anywhere
+
+
+def test_results_json_follows_the_schema() -> None:
+    for graded in CLASS:
+        assert_results_schema(results_json(graded))
+    data = results_json(BEN)
+    assert data["score"] == BEN.score == 3.5
+    assert data["execution_time"] == 0.42
+    by_name = {t["name"].split(":")[0]: t for t in data["tests"]}
+    assert list(by_name) == list(POINTS)
+    assert by_name["initialize_he.scale"]["status"] == "failed"
+    assert by_name["initialize_he.scale"]["max_score"] == 1.0
+    assert "xavier scale" in by_name["initialize_he.scale"]["output"]
+    assert by_name["train.outputs"]["output"].startswith("[not attempted]")
+    assert by_name["initialize_he.shapes"]["status"] == "passed"
+    assert by_name["initialize_he.shapes"]["visibility"] == "visible"
+    assert by_name["q_symmetry.answer"]["visibility"] == "after_published"
+    assert results_json(BEN, hidden_visibility="hidden")["tests"][-1]["visibility"] == "hidden"
+    assert "<script>" in data["output"]  # the student's own output, as text, for their own eyes
+
+
+def test_results_json_of_an_ungradable_file_says_why() -> None:
+    data = results_json(DAN)
+    assert data["score"] == 0 and "not valid JSON" in data["output"]
+    assert sum(t["max_score"] for t in data["tests"]) == sum(POINTS.values())
+
+
+def test_gradebook_has_a_row_per_submission_and_a_column_per_check() -> None:
+    rows = list(csv.DictReader(io.StringIO(gradebook_csv(CLASS))))
+    header = next(csv.reader(io.StringIO(gradebook_csv(CLASS))))
+    assert header[: len(FIXED_COLUMNS)] == FIXED_COLUMNS
+    assert header[len(FIXED_COLUMNS):] == [c for check in POINTS for c in (check, f"{check}:status")]
+    assert [r["student_id"] for r in rows] == ["ann", "ben", "cat", "dan"]
+    ben = rows[1]
+    assert (ben["score"], ben["max_score"], ben["status"]) == ("3.5", "5.5", "ok")
+    assert (ben["initialize_he.scale"], ben["initialize_he.scale:status"]) == ("0", "failed")
+    assert ben["train.outputs:status"] == "not_attempted" and ben["forward.tiny_example"] == "2"
+    assert rows[2]["status"] == "timeout"
+    assert rows[3]["status"] == "error" and "not valid JSON" in rows[3]["error"]
+
+
+def test_feedback_tells_not_attempted_apart_from_wrong() -> None:
+    markdown = feedback_markdown(BEN, TITLE)
+    assert "**Not attempted yet:** `train` still raises NotImplementedError" in markdown
+    assert "**wrong** · `initialize_he.scale`" in markdown
+    assert "initialize_he feedback for ben" in markdown
+    assert "*Likely misconception:* xavier scale" in markdown
+    assert "Score: 3.5 / 5.5 points" in markdown
+    assert "debug: <script>" in markdown and "````text" in markdown  # output fenced past its own backticks
+    page = feedback_html(BEN, TITLE)
+    assert 'class="badge not_attempted">not attempted<' in page
+    assert 'class="badge failed">wrong<' in page
+    assert "<script>" not in page and "&lt;script&gt;alert(1)" in page
+    assert "not attempted" not in feedback_markdown(ANN, TITLE)
+
+
+def test_feedback_of_an_ungradable_file_gives_the_reason_once() -> None:
+    markdown = feedback_markdown(DAN, TITLE)
+    assert markdown.count("not valid JSON") == 1 and "could not be graded" in markdown
+
+
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*(?!["']?(?:data:|#))|url\(|<link|<script|@import""", re.IGNORECASE)
+
+
+def test_html_pages_are_self_contained() -> None:
+    summary = class_summary(CLASS, TITLE)
+    pages = [feedback_html(g, TITLE) for g in CLASS] + [summary_html(summary)]
+    for page in pages:
+        assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+        assert not EXTERNAL.search(page), EXTERNAL.search(page)
+    assert summary_html(summary).count('src="data:image/png;base64,') == 3
+
+
+def test_summary_counts_scores_failures_and_misconceptions() -> None:
+    summary = class_summary(CLASS, TITLE)
+    assert summary.count == 4 and sorted(summary.scores) == [0.0, 2.5, 3.5, 5.5]
+    assert summary.diagnoses == [("initialize_he.scale", "xavier_scale", 2)]
+    assert summary.errors == [("dan", "dan.ipynb: the notebook is not valid JSON")]
+    scale = next(c for c in summary.checks if c.check_id == "initialize_he.scale")
+    assert (scale.passed, scale.outcomes["wrong"], scale.outcomes["error"]) == (0.25, 0.5, 0.25)
+    assert set(summary.plots) == {"scores", "checks", "misconceptions"}
+    assert all(png.startswith(b"\x89PNG") for png in summary.plots.values())
+    markdown = summary_markdown(summary, "plots")
+    assert "| initialize_he.scale | public | 1 | 0.25 | 25% | 50% | 0% | 25% | 0% | 0% |" in markdown
+    assert "| initialize_he.scale | xavier scale | 2 |" in markdown
+    assert "![score distribution](plots/scores.png)" in markdown
+    assert class_summary(CLASS, TITLE).plots == summary.plots  # the same data draws the same bytes
