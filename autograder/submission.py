@@ -31,7 +31,7 @@ MAX_ARCHIVE_BYTES = 2 * 2**30  # all entries of an archive, uncompressed
 MAX_RATIO = 200  # uncompressed / compressed size of one entry larger than 1 MB
 
 _IPYTHON_LINE = re.compile(r"^\s*[%!]")
-_CANVAS = re.compile(r"^(?P<name>[^_]+(?:_LATE)?)_(?P<id>\d+)_\d+_")
+_CANVAS = re.compile(r"^(?P<name>[^_]+)(?:_LATE)?_(?P<id>\d+)_\d+_")
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_")
 _GRADESCOPE_ENTRY = re.compile(r"^(submission_\d+):\s*$")
 _GRADESCOPE_FIELD = re.compile(r"^\s*-?\s*:(sid|email|name):\s*['\"]?(.*?)['\"]?\s*$")

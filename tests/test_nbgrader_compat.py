@@ -1,0 +1,26 @@
+"""nbgrader compatibility mode: a function's points, in-process, from the notebook's namespace."""
+
+import pytest
+from conftest import exec_submission, reference_source
+
+from autograder.course import load_course
+from autograder.nbgrader_compat import grade_function
+
+POINTS = load_course().assignment("initialization")
+
+
+def test_the_reference_earns_every_point_of_a_function(reference_namespace: dict) -> None:
+    for function in ("initialize_he", "backward", "worked_example"):
+        assert grade_function(function, reference_namespace) == POINTS.function_points(function) > 0
+
+
+def test_a_wrong_function_loses_points_and_says_why(capsys: pytest.CaptureFixture) -> None:
+    namespace = exec_submission(reference_source().replace("np.sqrt(2.0 / fan_in)", "np.sqrt(1.0 / fan_in)"))
+    earned = grade_function("initialize_he", namespace)
+    assert earned < POINTS.function_points("initialize_he")
+    assert "initialize_he.scale" in capsys.readouterr().out
+
+
+def test_an_unknown_function_is_refused(reference_namespace: dict) -> None:
+    with pytest.raises(ValueError, match="no check grades"):
+        grade_function("no_such_function", reference_namespace)
