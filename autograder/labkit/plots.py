@@ -65,7 +65,7 @@ def decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray
 
 
 def activation_histograms(activations: Sequence[np.ndarray], title: str = "Activations per layer",
-                          bins: int = 50, max_layers: int = 10) -> "Figure":
+                          bins: int = 50, max_layers: int = 6) -> "Figure":
     """One histogram per hidden layer of the values of its activations (any shape, e.g. (m, n_l)).
 
     With more than `max_layers` layers, an evenly spaced selection is drawn (always the first and last).
@@ -85,7 +85,7 @@ def activation_histograms(activations: Sequence[np.ndarray], title: str = "Activ
 
 
 def layer_statistics(runs: Mapping[str, Sequence[Mapping[str, float]]], key: str = "std",
-                     title: str | None = None, log_scale: bool = True) -> "Figure":
+                     title: str | None = None, log_scale: bool = True, xlabel: str = "hidden layer") -> "Figure":
     """One line per run: statistic `key` of every hidden layer against the layer number.
 
     Arguments:
@@ -93,6 +93,7 @@ def layer_statistics(runs: Mapping[str, Sequence[Mapping[str, float]]], key: str
             activation_statistics (keys "mean", "std", "saturated_fraction")
     key -- which statistic to draw
     log_scale -- a logarithmic y axis (right for "std", which can shrink by many orders of magnitude)
+    xlabel -- what the entries are numbered by (e.g. "layer" when the output layer is included)
     """
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -101,7 +102,7 @@ def layer_statistics(runs: Mapping[str, Sequence[Mapping[str, float]]], key: str
         ax.plot(np.arange(1, values.size + 1), values, marker="o", markersize=3, label=label)
     if log_scale:
         ax.set_yscale("log")
-    ax.set_xlabel("hidden layer")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(key)
     ax.set_title(title or f"{key} of the activations, layer by layer")
     ax.legend()
