@@ -10,8 +10,9 @@ The lesson (solutions/<assignment>/lesson.md) is a Markdown document with a few 
   Other fences (```` ```text ````, ```` ``` ````) are part of the Markdown.
 - `<!-- answer: f g -->` becomes one answer cell holding the source of functions f and g, copied verbatim from
   reference.py (with its `### BEGIN SOLUTION` regions); its grade_id is the first name, f.
-- `<!-- test: f -->` becomes the test cell of f: `check(f)` for the student plus a hidden call of the grader,
-  worth `function_points(f)` from course.toml.
+- `<!-- test: f -->` becomes the test cell of f: `check(f)` for the student (or, when no public check is about f,
+  as for the conceptual questions, a comment saying so) plus a hidden call of the grader, worth
+  `function_points(f)` from course.toml.
 
 The build is an ordered pipeline of small steps (like nbgrader's preprocessors), each taking and returning
 the list of cells; `build_notebook` runs them and serializes the result deterministically.
@@ -25,7 +26,9 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.checks import assignment_checks
 from autograder.course import Assignment
+from autograder.labkit.framework import PUBLIC
 
 LESSON_FILE = "lesson.md"
 SETUP_ID = "setup"
@@ -35,7 +38,8 @@ MARKDOWN, SETUP, CODE, ANSWER, TEST = "markdown", "setup", "code", "answer", "te
 DIRECTIVE = re.compile(r"^<!--\s*(answer|test|split)\s*:?\s*([\w\s]*?)\s*-->\s*$")
 FENCE_OPEN = re.compile(r"^```python( setup)?\s*$")
 
-TEST_TEMPLATE = """check({name})
+NO_PUBLIC_CHECK = "# No public check for this one (it would give the answer away): it is graded when you submit."
+TEST_TEMPLATE = """{visible}
 ### BEGIN HIDDEN TESTS
 from autograder.nbgrader_compat import grade_function
 grade_function("{name}", globals())
@@ -62,10 +66,12 @@ class Cell:
 
 @dataclass(frozen=True)
 class Context:
-    """What the steps need besides the cells: the reference's function sources and the points of a function."""
+    """What the steps need besides the cells: the reference's function sources, the points of a function, and
+    the functions that public checks are about."""
 
     functions: dict[str, str]
     points: Callable[[str], float]
+    publicly_checked: frozenset[str]
 
 
 Step = Callable[[list[Cell], Context], list[Cell]]
@@ -142,9 +148,16 @@ def fill_answers(cells: list[Cell], context: Context) -> list[Cell]:
     return filled
 
 
+def test_source(name: str, publicly_checked: frozenset[str]) -> str:
+    """The source of the test cell of function `name`."""
+    visible = f"check({name})" if name in publicly_checked else NO_PUBLIC_CHECK
+    return TEST_TEMPLATE.format(visible=visible, name=name)
+
+
 def fill_tests(cells: list[Cell], context: Context) -> list[Cell]:
-    """Test cells get the public check call and the hidden grader call."""
-    return [replace(c, source=TEST_TEMPLATE.format(name=c.names[0])) if c.kind == TEST else c for c in cells]
+    """Test cells get the public check call (where there is a public check) and the hidden grader call."""
+    return [replace(c, source=test_source(c.names[0], context.publicly_checked)) if c.kind == TEST else c
+            for c in cells]
 
 
 def _nbgrader(grade_id: str, *, solution: bool, grade: bool, locked: bool, points: float | None = None) -> dict:
@@ -217,9 +230,10 @@ def to_notebook(cells: list[Cell]) -> nbformat.NotebookNode:
     return nb
 
 
-def build_notebook(lesson_text: str, reference_source: str, points: Callable[[str], float]) -> str:
+def build_notebook(lesson_text: str, reference_source: str, points: Callable[[str], float],
+                   publicly_checked: frozenset[str]) -> str:
     """Lesson source + reference -> the source notebook's text (deterministic: same inputs, same bytes)."""
-    context = Context(reference_functions(reference_source), points)
+    context = Context(reference_functions(reference_source), points, publicly_checked)
     cells = parse_lesson(lesson_text)
     for step in PIPELINE:
         cells = step(cells, context)
@@ -227,9 +241,10 @@ def build_notebook(lesson_text: str, reference_source: str, points: Callable[[st
 
 
 def build_source_notebook(assignment: Assignment) -> str:
-    """The source notebook's text for `assignment`, from its lesson.md, reference.py and course.toml."""
+    """The source notebook's text for `assignment`, from its lesson.md, reference.py, course.toml and checks."""
     lesson = (assignment.source / LESSON_FILE).read_text()
-    return build_notebook(lesson, assignment.reference.read_text(), assignment.function_points)
+    publicly_checked = frozenset(c.function for c in assignment_checks(assignment.name, PUBLIC))
+    return build_notebook(lesson, assignment.reference.read_text(), assignment.function_points, publicly_checked)
 
 
 def write_source_notebook(assignment: Assignment) -> Path:
