@@ -11,6 +11,8 @@ probability at most 4 * ALPHA = 1e-6, whatever the dependence between the tests:
   catches a wrong scale (1/n instead of 2/n is a variance ratio of 2, about 30 standard errors at n = 2000).
 - shape: the Kolmogorov-Smirnov statistic D = sup |F_n(x) - Phi((x - mean) / std)| against the fully
   specified normal; its exact null distribution is scipy's `kstwo(n)`; reject D > kstwo(n).isf(ALPHA).
+  From n = 1000 on, the asymptotic bound kolmogi(ALPHA) / sqrt(n) is used instead: it is slightly above
+  the exact one (by 0.17% at n = 2000), so it is conservative, and it costs nothing where kstwo costs 2 ms.
 - kurtosis: the Anscombe-Glynn (1983) transform of the sample excess kurtosis is approximately N(0, 1)
   under normality for n >= 20; reject |Z| > z_{ALPHA/2}. This is the test that catches a uniform draw
   with the right variance (excess kurtosis -1.2; its standard error at n = 2000 is about 0.11).
@@ -71,13 +73,16 @@ def _chi2_bounds(n: int, alpha: float) -> tuple[float, float]:
 
 @lru_cache(maxsize=256)
 def _ks_critical(n: int, alpha: float) -> float:
+    if n >= 1000:
+        return float(special.kolmogi(alpha) / np.sqrt(n))
     return float(stats.kstwo.isf(alpha, n))
 
 
 def _kurtosis_z(x: np.ndarray) -> tuple[float, float]:
     """(sample excess kurtosis, Anscombe-Glynn Z) of a centred sample x, as scipy.stats.kurtosistest."""
     n = x.size
-    m2, m4 = np.mean(x**2), np.mean(x**4)
+    squares = x * x  # not x**4: float powers are ten times slower
+    m2, m4 = np.mean(squares), np.mean(squares * squares)
     b2 = m4 / m2**2
     expected = 3.0 * (n - 1) / (n + 1)
     variance = 24.0 * n * (n - 2) * (n - 3) / ((n + 1) ** 2 * (n + 3) * (n + 5))
@@ -106,7 +111,7 @@ def normal_battery(sample: np.ndarray, mean: float, std: float, alpha: float = A
     centred = x - mean
     xbar = float(x.mean())
     z = (xbar - mean) * np.sqrt(n) / std
-    s = float(np.sum(centred**2) / std**2)
+    s = float(np.dot(centred, centred) / std**2)
     low, high = _chi2_bounds(n, alpha)
     cdf = special.ndtr(np.sort(centred) / std)
     ranks = np.arange(1, n + 1) / n
@@ -146,7 +151,6 @@ def min_pairwise_spread(units: np.ndarray) -> float:
     scale = _scale(units)
     if scale == 0.0 or units.shape[0] < 2:
         return 0.0
-    squared = np.sum(units**2, axis=1)
-    gram = squared[:, None] + squared[None, :] - 2.0 * units @ units.T
-    distances = np.sqrt(np.maximum(gram[np.triu_indices(units.shape[0], 1)], 0.0))
-    return float(np.min(distances) / scale)
+    # Differences directly, not via the Gram matrix: that loses half the digits (sqrt of round-off ~ 1e-8).
+    i, j = np.triu_indices(units.shape[0], 1)
+    return float(np.min(np.linalg.norm(units[i] - units[j], axis=1)) / scale)
