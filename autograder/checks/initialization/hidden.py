@@ -304,7 +304,7 @@ def _rng_check(function: str) -> Check:
             (0.3, shape_problems(values["default"], p.context["dims"], f"{function}(dims) without rng")),
         ]
 
-    return hidden_check(f"{function}.rng", "same seed gives the same weights, other seeds others; rng=None works",
+    return hidden_check(f"{function}.rng_honoured", "same seed gives the same weights, other seeds others; rng=None works",
                         HE if function == "initialize_he" else INIT, probe, assess,
                         lambda a, b: signature(a) == signature(b))
 

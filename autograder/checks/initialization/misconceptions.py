@@ -99,12 +99,12 @@ CATALOGUE: list[Misconception] = [
        "use np.zeros((1, layer_dims[l])) for every b{l}", "initialize_he.hidden_shapes"),
     _m("he_global_random", "initialize_he", HE_DRAW, "np.random.standard_normal((fan_in, layer_dims[l]))",
        "the weights come from the global np.random, not from the `rng` argument, so seeding rng changes nothing",
-       "draw from the generator you are given: rng.standard_normal(shape)", "initialize_he.rng"),
+       "draw from the generator you are given: rng.standard_normal(shape)", "initialize_he.rng_honoured"),
     _m("he_reseeded_per_layer", "initialize_he", HE_DRAW,
        "np.random.default_rng(0).standard_normal((fan_in, layer_dims[l]))",
        "a fresh generator with a fixed seed is made in every layer: every layer repeats the same numbers and "
        "the rng argument is ignored", "make no generator of your own: draw every layer from the one `rng`",
-       "initialize_he.independent_layers", "initialize_he.rng"),
+       "initialize_he.independent_layers", "initialize_he.rng_honoured"),
     Misconception(
         "he_one_matrix_for_all_layers", "initialize_he",
         (("    params = {}\n    for l", "    params = {}\n    base = rng.standard_normal((max(layer_dims), "
@@ -128,7 +128,7 @@ CATALOGUE: list[Misconception] = [
        "multiply the standard-normal draws by scale itself", "initialize_random.distribution"),
     _m("random_global_random", "initialize_random", "rng.standard_normal(", "np.random.standard_normal(",
        "the weights come from the global np.random, not from the `rng` argument",
-       "draw from the generator you are given: rng.standard_normal(shape)", "initialize_random.rng"),
+       "draw from the generator you are given: rng.standard_normal(shape)", "initialize_random.rng_honoured"),
     # --- forward and cost
     _m("forward_output_uses_hidden_activation", "forward",
        'layer_activation = activation if l < L else "sigmoid"', "layer_activation = activation",
