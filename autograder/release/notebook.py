@@ -148,7 +148,7 @@ def fill_answers(cells: list[Cell], context: Context) -> list[Cell]:
     return filled
 
 
-def test_source(name: str, publicly_checked: frozenset[str]) -> str:
+def source_of_test_cell(name: str, publicly_checked: frozenset[str]) -> str:
     """The source of the test cell of function `name`."""
     visible = f"check({name})" if name in publicly_checked else NO_PUBLIC_CHECK
     return TEST_TEMPLATE.format(visible=visible, name=name)
@@ -156,7 +156,7 @@ def test_source(name: str, publicly_checked: frozenset[str]) -> str:
 
 def fill_tests(cells: list[Cell], context: Context) -> list[Cell]:
     """Test cells get the public check call (where there is a public check) and the hidden grader call."""
-    return [replace(c, source=test_source(c.names[0], context.publicly_checked)) if c.kind == TEST else c
+    return [replace(c, source=source_of_test_cell(c.names[0], context.publicly_checked)) if c.kind == TEST else c
             for c in cells]
 
 

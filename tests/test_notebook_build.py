@@ -1,0 +1,146 @@
+"""The nbgrader source notebook: current with lesson.md + reference.py, faithful to it, valid for nbgrader."""
+
+import ast
+import re
+
+import nbformat
+import pytest
+from nbgrader.preprocessors import CheckCellMetadata
+
+from autograder.checks import assignment_checks
+from autograder.course import load_course
+from autograder.labkit.framework import PUBLIC
+from autograder.release.notebook import (
+    LessonError,
+    build_notebook,
+    build_source_notebook,
+    reference_functions,
+    source_of_test_cell,
+)
+
+ASSIGNMENT = load_course().assignment("initialization")
+REFERENCE = ASSIGNMENT.reference.read_text()
+FUNCTIONS = reference_functions(REFERENCE)
+NOTEBOOK = nbformat.read(ASSIGNMENT.source_notebook, as_version=4)
+PUBLICLY_CHECKED = frozenset(c.function for c in assignment_checks(ASSIGNMENT.name, PUBLIC))
+
+
+def nbgrader_cells(**wanted: object) -> list:
+    return [c for c in NOTEBOOK.cells
+            if "nbgrader" in c.metadata and all(c.metadata.nbgrader.get(k) == v for k, v in wanted.items())]
+
+
+def test_the_source_notebook_is_current() -> None:
+    assert ASSIGNMENT.source_notebook.read_text() == build_source_notebook(ASSIGNMENT), (
+        "solutions/initialization/initialization.ipynb is stale: run `python -m autograder.release`")
+
+
+def test_every_answer_cell_holds_the_reference_functions_verbatim() -> None:
+    answered = []
+    for cell in nbgrader_cells(solution=True):
+        in_cell = reference_functions(cell.source)
+        assert in_cell, f"answer cell {cell.metadata.nbgrader.grade_id} defines no function"
+        assert cell.metadata.nbgrader.grade_id == next(iter(in_cell))
+        for name, source in in_cell.items():
+            assert source == FUNCTIONS[name], f"answer cell of {name} differs from reference.py"
+        assert cell.source == "\n\n\n".join(in_cell.values()), "an answer cell holds more than its functions"
+        answered += in_cell
+    with_solution = sorted(n for n, s in FUNCTIONS.items() if "### BEGIN SOLUTION" in s)
+    assert sorted(answered) == with_solution
+
+
+def test_backward_and_its_helper_share_one_answer_cell() -> None:
+    [cell] = [c for c in nbgrader_cells(solution=True) if c.metadata.nbgrader.grade_id == "backward"]
+    assert list(reference_functions(cell.source)) == ["backward", "activation_derivative"]
+
+
+def test_nbgrader_accepts_the_cell_metadata() -> None:
+    CheckCellMetadata().preprocess(nbformat.from_dict(NOTEBOOK), {})
+
+
+def test_metadata_is_schema_3_with_unique_grade_ids_and_no_tasks() -> None:
+    metadata = [c.metadata.nbgrader for c in NOTEBOOK.cells if "nbgrader" in c.metadata]
+    assert all(m.schema_version == 3 and m.task is False for m in metadata)
+    grade_ids = [m.grade_id for m in metadata]
+    assert len(grade_ids) == len(set(grade_ids))
+    for m in metadata:
+        assert set(m) >= {"grade", "grade_id", "locked", "schema_version", "solution", "task"}
+        assert not (m.solution and m.locked), f"{m.grade_id}: a solution cell must be editable"
+        assert m.grade == ("points" in m), f"{m.grade_id}: points exactly on graded cells"
+
+
+def test_test_cells_are_worth_the_points_of_course_toml() -> None:
+    tests = nbgrader_cells(grade=True)
+    functions = {c.metadata.nbgrader.grade_id.removeprefix("test_") for c in tests}
+    assert functions == {check_id.split(".")[0] for check_id in ASSIGNMENT.points}, (
+        "every function with points needs exactly one test cell, and no other function may have one")
+    for cell in tests:
+        function = cell.metadata.nbgrader.grade_id.removeprefix("test_")
+        assert cell.metadata.nbgrader.locked is True
+        assert cell.metadata.nbgrader.points == ASSIGNMENT.function_points(function) > 0
+        assert cell.source == source_of_test_cell(function, PUBLICLY_CHECKED)
+
+
+def test_a_test_cell_checks_publicly_and_grades_in_a_hidden_region() -> None:
+    assert source_of_test_cell("initialize_he", frozenset({"initialize_he"})) == (
+        'check(initialize_he)\n### BEGIN HIDDEN TESTS\nfrom autograder.nbgrader_compat import grade_function\n'
+        'grade_function("initialize_he", globals())\n### END HIDDEN TESTS')
+    assert "check(" not in source_of_test_cell("q_symmetry", frozenset({"initialize_he"}))
+
+
+def test_the_setup_cell_is_the_first_code_cell_locked_and_cheap() -> None:
+    first = next(c for c in NOTEBOOK.cells if c.cell_type == "code")
+    assert first.metadata.nbgrader.grade_id == "setup"
+    assert first.metadata.nbgrader.locked is True and first.metadata.nbgrader.grade is False
+    tree = ast.parse(first.source)
+    assert all(isinstance(node, (ast.Import, ast.ImportFrom)) for node in tree.body), "setup holds only imports"
+    assert "matplotlib" not in first.source and "%" not in first.source
+
+
+def test_the_setup_cell_imports_what_the_reference_imports() -> None:
+    def imported(source: str) -> set[str]:
+        return {alias.asname or alias.name for node in ast.parse(source).body
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+
+    setup = next(c for c in NOTEBOOK.cells if c.cell_type == "code").source
+    assert imported(REFERENCE) <= imported(setup)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in FUNCTIONS if n.startswith("q_")))
+def test_each_question_offers_lettered_options_and_the_reference_picks_one(name: str) -> None:
+    namespace: dict = {}
+    exec(FUNCTIONS[name], namespace)
+    options = re.findall(r"^\s+([a-z])\) ", namespace[name].__doc__, flags=re.MULTILINE)
+    assert len(options) >= 3 and options == [chr(ord("a") + i) for i in range(len(options))]
+    assert namespace[name]() in options
+
+
+def test_code_cells_come_from_python_fences_only() -> None:
+    lesson = "Intro\n\n```text\nnot code\n```\n\n```python setup\nimport numpy as np\n```\n\n```python\nx = 1\n```\n"
+    lesson += "<!-- answer: f -->\n<!-- test: f -->\n"
+    reference = 'def f():\n    """Doc."""\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n'
+    nb = nbformat.reads(build_notebook(lesson, reference, lambda _: 2.0, frozenset({"f"})), as_version=4)
+    assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code", "code", "code"]
+    assert "not code" in nb.cells[0].source
+    assert nb.cells[3].source == reference.rstrip("\n")
+    assert nb.cells[4].metadata.nbgrader.points == 2
+
+
+@pytest.mark.parametrize(("lesson", "problem"), [
+    ("```python\nx = 1\n```\n```python setup\nimport numpy\n```\n<!-- answer: f -->\n<!-- test: f -->", "setup"),
+    ("```python setup\nimport numpy\n", "never closed"),
+    ("```python setup\nimport numpy\n```\n<!-- answer: f -->", "no test cell"),
+    ("```python setup\nimport numpy\n```\n<!-- answer: g -->\n<!-- test: g -->", "does not define"),
+    ("```python setup\nimport numpy\n```\n<!-- test: f -->", "answer cells cover"),
+])
+def test_a_malformed_lesson_is_refused(lesson: str, problem: str) -> None:
+    reference = 'def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n'
+    with pytest.raises(LessonError, match=problem):
+        build_notebook(lesson, reference, lambda _: 1.0, frozenset())
+
+
+def test_a_function_without_points_is_refused() -> None:
+    lesson = "```python setup\nimport numpy\n```\n<!-- answer: f -->\n<!-- test: f -->"
+    reference = 'def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n'
+    with pytest.raises(LessonError, match="no points"):
+        build_notebook(lesson, reference, lambda _: 0.0, frozenset())
