@@ -9,7 +9,7 @@ from nbgrader.preprocessors import CheckCellMetadata
 
 from autograder.checks import assignment_checks
 from autograder.course import load_course
-from autograder.labkit.framework import PUBLIC
+from autograder.labkit.framework import PUBLIC, check_seed
 from autograder.release.notebook import (
     LessonError,
     build_notebook,
@@ -83,7 +83,8 @@ def test_test_cells_are_worth_the_points_of_course_toml() -> None:
 
 def test_a_test_cell_checks_publicly_and_grades_in_a_hidden_region() -> None:
     assert source_of_test_cell("initialize_he", frozenset({"initialize_he"})) == (
-        'check(initialize_he)\n### BEGIN HIDDEN TESTS\nfrom autograder.nbgrader_compat import grade_function\n'
+        'check(initialize_he)\n### BEGIN HIDDEN TESTS\n'
+        'from autograder.nbgrader_compat import grade_function  # noqa: E402\n\n'
         'grade_function("initialize_he", globals())\n### END HIDDEN TESTS')
     assert "check(" not in source_of_test_cell("q_symmetry", frozenset({"initialize_he"}))
 
@@ -144,3 +145,20 @@ def test_a_function_without_points_is_refused() -> None:
     reference = 'def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n'
     with pytest.raises(LessonError, match="no points"):
         build_notebook(lesson, reference, lambda _: 0.0, frozenset())
+
+
+def test_every_function_a_check_calls_is_answered_before_that_checks_test_cell() -> None:
+    """nbgrader runs the cells in order: a test cell can only use functions whose answer cells came before it."""
+    position = {}
+    for index, cell in enumerate(NOTEBOOK.cells):
+        if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution"):
+            position.update(dict.fromkeys(reference_functions(cell.source), index))
+    tests = {c.metadata.nbgrader.grade_id.removeprefix("test_"): i for i, c in enumerate(NOTEBOOK.cells)
+             if c.metadata.get("nbgrader", {}).get("grade")}
+    for check in assignment_checks(ASSIGNMENT.name):
+        plan = check.probe(check_seed(check.id, "order")).plan
+        called = {step["function"] for step in plan if "function" in step}
+        if any(step["op"] == "numerical_gradient" for step in plan):
+            called |= {"forward", "compute_cost"}
+        late = sorted(f for f in called if position[f] > tests[check.function])
+        assert not late, f"{check.id} (test cell of {check.function}) calls {late}, answered later in the notebook"

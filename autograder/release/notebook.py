@@ -41,7 +41,8 @@ FENCE_OPEN = re.compile(r"^```python( setup)?\s*$")
 NO_PUBLIC_CHECK = "# No public check for this one (it would give the answer away): it is graded when you submit."
 TEST_TEMPLATE = """{visible}
 ### BEGIN HIDDEN TESTS
-from autograder.nbgrader_compat import grade_function
+from autograder.nbgrader_compat import grade_function{noqa}
+
 grade_function("{name}", globals())
 ### END HIDDEN TESTS"""
 
@@ -150,8 +151,9 @@ def fill_answers(cells: list[Cell], context: Context) -> list[Cell]:
 
 def source_of_test_cell(name: str, publicly_checked: frozenset[str]) -> str:
     """The source of the test cell of function `name`."""
-    visible = f"check({name})" if name in publicly_checked else NO_PUBLIC_CHECK
-    return TEST_TEMPLATE.format(visible=visible, name=name)
+    if name in publicly_checked:  # the import follows code, which linters flag in a notebook: say it is meant
+        return TEST_TEMPLATE.format(visible=f"check({name})", noqa="  # noqa: E402", name=name)
+    return TEST_TEMPLATE.format(visible=NO_PUBLIC_CHECK, noqa="", name=name)
 
 
 def fill_tests(cells: list[Cell], context: Context) -> list[Cell]:
