@@ -313,15 +313,17 @@ def q_symmetry() -> str:
 
     a) The first hidden layer learns normally, because its inputs are the features themselves, which differ
        from each other; only the deeper layers stay identical.
-    b) Within each layer, all units keep identical incoming and outgoing weights at every step: each layer
+    b) No weight ever changes, because every gradient of a constant-initialized network is zero, as
+       it is for an all-zero network.
+    c) The activation is applied elementwise and is nonlinear, so the units drift apart after a few
+       steps, once the nonlinearity has amplified the rounding differences between them.
+    d) Within each layer, all units keep identical incoming and outgoing weights at every step: each layer
        works like a single unit, however wide it is.
-    c) No weight ever changes, because every gradient of a constant-initialized network is zero.
-    d) The activation is applied elementwise and is nonlinear, so the units drift apart after a few steps.
 
     Returns: "a", "b", "c" or "d"
     """
     ### BEGIN SOLUTION
-    return "b"
+    return "d"
     ### END SOLUTION
 
 
@@ -329,17 +331,19 @@ def q_zero_relu() -> str:
     """A [2, 10, 5, 1] network with ReLU hidden layers and a sigmoid output starts with every weight and
     bias at zero. The training labels are 70% ones. What does gradient descent change?
 
-    a) Nothing: every gradient is exactly zero, so the cost stays at ln 2 forever.
-    b) Only the output bias: the hidden activations are relu(0) = 0, so dW3 = A2^T dZ3 = 0, and the signal
+    a) Nothing: every gradient is exactly zero, including the output bias's, so the cost stays at ln 2
+       forever and the network predicts 0.5 for every input.
+    b) All weights move by the same amount, so the units stay identical, but the network still learns a
+       linear decision boundary, like logistic regression on the inputs.
+    c) Only the output bias: the hidden activations are relu(0) = 0, so dW3 = A2^T dZ3 = 0, and the signal
        sent back, dZ3 W3^T, is zero too. The network ends up predicting the base rate 0.7 for every input.
-    c) All weights move by the same amount, so the units stay identical, but the network still learns a
-       linear decision boundary.
-    d) First the output bias moves; once it is non-zero, the hidden weights start to receive gradients too.
+    d) First the output bias moves; once it is non-zero, the hidden weights start to receive gradients
+       too, and after a slow start the network trains normally.
 
     Returns: "a", "b", "c" or "d"
     """
     ### BEGIN SOLUTION
-    return "b"
+    return "c"
     ### END SOLUTION
 
 
@@ -347,16 +351,19 @@ def q_zero_hidden_activation() -> str:
     """Same all-zero start, but now compare hidden activations. With which hidden activation do any of the
     *weights* (not only the output bias) ever receive a non-zero gradient?
 
-    a) ReLU, because relu'(z) = 1 for positive z.
-    b) tanh, because tanh'(0) = 1 is the largest possible derivative.
-    c) sigmoid, because sigmoid(0) = 0.5 is not zero, so the last layer's weights see a non-zero input;
+    a) sigmoid, because sigmoid(0) = 0.5 is not zero, so the last layer's weights see a non-zero input;
        one more layer wakes up per step, but the units of every layer still stay identical to each other.
-    d) None of them: with all weights zero, every weight gradient is zero for any activation.
+    b) ReLU, because relu'(z) = 1 for positive z, so the gradient passes through every hidden layer
+       unchanged.
+    c) tanh, because tanh'(0) = 1 is the largest derivative any of the three has, so the zero start sits
+       exactly where tanh learns fastest.
+    d) None of them: with all weights zero, every weight gradient is zero for any activation, since each
+       gradient is a product that contains a zero weight.
 
     Returns: "a", "b", "c" or "d"
     """
     ### BEGIN SOLUTION
-    return "c"
+    return "a"
     ### END SOLUTION
 
 
@@ -369,8 +376,10 @@ def q_tiny_differences() -> str:
     b) Symmetry is something gradient descent preserves but never creates: two units that differ at all
        compute different outputs, receive different gradients, and can grow apart into different features.
        Even differences near float64 resolution (about 1e-16 relative) count; no extra penalty is needed.
-    c) Small weights keep every unit in the linear part of its activation, where symmetry cannot occur.
-    d) Gradient descent draws fresh random numbers for the weights at every step.
+    c) Small weights keep every unit in the linear part of its activation, where the network behaves
+       like a linear model and symmetric solutions cannot exist.
+    d) Gradient descent draws fresh random numbers for the weights at every step, so whatever symmetry
+       the start had is lost after the first update.
 
     Returns: "a", "b", "c" or "d"
     """
@@ -382,17 +391,20 @@ def q_tiny_differences() -> str:
 def q_saturation() -> str:
     """Large initial weights make a tanh or sigmoid network learn slowly. Which statement locates the problem?
 
-    a) The pre-activation z should be close to 1, as the forward-pass argument for scaling the weights says.
-    b) Backpropagation multiplies by the derivative g'(z) at every layer; for tanh and sigmoid that
+    a) The pre-activation z should be close to 1, as the forward-pass argument for scaling the weights
+       says; large weights push z far above 1, and every z far from 1 slows learning.
+    b) The outputs a = tanh(z) near +-1 make the cross-entropy cost undefined, so gradient descent gets
+       nan gradients and stops improving.
+    c) ReLU has the same problem for large positive z, so ReLU networks need small weights for the same
+       reason tanh networks do.
+    d) Backpropagation multiplies by the derivative g'(z) at every layer; for tanh and sigmoid that
        derivative is nearly zero when |z| is large (the flat tails), so large |z| stalls learning. What matters
        is g'(z), not how close z is to any particular value.
-    c) The outputs a = tanh(z) near +-1 make the cross-entropy cost undefined.
-    d) ReLU has the same problem for large positive z.
 
     Returns: "a", "b", "c" or "d"
     """
     ### BEGIN SOLUTION
-    return "b"
+    return "d"
     ### END SOLUTION
 
 
@@ -400,16 +412,18 @@ def q_variance_of_z() -> str:
     """The n = 400 inputs of a unit are normalized (mean 0, variance 1, independent) and its weights are drawn
     independently from N(0, 1/n). What does z = sum_i w_i x_i look like across examples?
 
-    a) z is close to 1.0 for every example.
-    b) z has mean 0 and variance n * (1/n) * 1 = 1: a typical |z| is about 1, so about 68% of the
+    a) z is close to 1.0 for every example, because the weights were scaled so that the sum of the n
+       terms comes out at 1.
+    b) z has variance 1/n = 0.0025, the variance of a single weight, so it is almost always close to zero.
+    c) z has mean 0 and variance n * (1/n) * 1 = 1: a typical |z| is about 1, so about 68% of the
        examples have |z| < 1, and tanh or sigmoid still has a useful slope there.
-    c) z has variance 1/n = 0.0025, so it is almost always zero.
-    d) z has variance n = 400, because n terms are added.
+    d) z has variance n = 400, because n terms of variance 1 are added, so tanh is saturated for most
+       examples.
 
     Returns: "a", "b", "c" or "d"
     """
     ### BEGIN SOLUTION
-    return "b"
+    return "c"
     ### END SOLUTION
 
 
@@ -435,17 +449,20 @@ def q_explosion() -> str:
     """A 10-layer tanh network of width 256 starts with weights of std 1 (far above 1/sqrt(256)), so about
     87% of its units are saturated. How do the weight gradients change from the last hidden layer to the first?
 
-    a) They vanish toward the input, since saturated units have tanh' close to 0.
-    b) They explode toward the input (||dW1|| / ||dW10|| is about 1e4): the unsaturated units still pass the
+    a) They vanish toward the input: saturated units have tanh' close to 0, and with 87% of the units
+       saturated, every layer multiplies the gradient by a small number.
+    b) They are all the same size, because tanh is an odd function and the positive and negative
+       saturated units cancel each other's effect on the gradient.
+    c) They explode toward the input (||dW1|| / ||dW10|| is about 1e4): the unsaturated units still pass the
        gradient back with slope near 1, multiplied by weights far too large, so every layer amplifies it.
        Large initial weights do not simply mean vanishing gradients.
-    c) They are all the same size, because tanh is symmetric.
-    d) They are all exactly zero.
+    d) They are all exactly zero, because tanh' is exactly 0 at saturation and the gradient cannot pass
+       a saturated layer.
 
     Returns: "a", "b", "c" or "d"
     """
     ### BEGIN SOLUTION
-    return "b"
+    return "c"
     ### END SOLUTION
 
 
