@@ -3,6 +3,7 @@
 import dataclasses
 from pathlib import Path
 
+from autograder.checks import assignment_checks
 from autograder.course import Course, load_course
 from autograder.graded import GradedSubmission
 from autograder.labkit.framework import Check
@@ -14,11 +15,13 @@ TIGHT = {"check_timeout_seconds": 2.0, "load_timeout_seconds": 10.0, "cpu_second
 
 
 def tight_course(isolation: str = "auto", checks: list[Check] = (), **grading: object) -> Course:
-    """The repository's course with tight limits, and 1 point for each of `checks` not in course.toml."""
+    """The repository's course with tight limits, and 1 point for each check (custom ones included) that
+    course.toml does not price yet."""
     course = load_course()
     settings = dataclasses.replace(course.grading, **{**TIGHT, "isolation": isolation, **grading})
     assignment = course.assignment("initialization")
-    points = {**{c.id: 1.0 for c in checks}, **assignment.points}
+    every = [*checks, *assignment_checks("initialization")]
+    points = {**{c.id: 1.0 for c in every}, **assignment.points}
     assignment = dataclasses.replace(assignment, points=points)
     return dataclasses.replace(course, grading=settings, assignments={"initialization": assignment})
 

@@ -244,6 +244,9 @@ def grade_submission(submission: Submission, assignment_name: str | None = None,
     course = load_course() if course is None else course
     assignment = course.assignment(assignment_name)
     checks = assignment_checks(assignment.name) if checks is None else checks
+    unpriced = [c.id for c in checks if c.id not in assignment.points]
+    if unpriced:
+        raise ValueError(f"checks without points in course.toml [assignments.{assignment.name}.points]: {unpriced}")
     max_points = {c.id: assignment.points[c.id] for c in checks}
     if submission.error is not None:
         return _ungradable(submission, checks, max_points, time.perf_counter() - start)

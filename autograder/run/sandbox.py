@@ -35,7 +35,8 @@ LABKIT = Path(__file__).resolve().parent.parent / "labkit"
 CHILD = Path(__file__).resolve().parent / "child.py"
 RUNTIME_INSIDE = "/opt/runtime"  # where the runtime dir appears inside the bubblewrap sandbox
 
-# The child's whole environment. Thread counts keep BLAS single-threaded (and under the process limit).
+# The child's whole environment, plus HOME, TMPDIR and PWD (its private directory). Thread counts keep BLAS
+# single-threaded (and under the process limit). Nothing in it says "grading".
 BASE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -228,7 +229,7 @@ def start_child(level: str, grading: Grading, stdin_fd: int, result_fd: int, out
     if level == BUBBLEWRAP:
         workdir = None
         command = [*_bwrap_command(SCRATCH_MB, uid), sys.executable, "-I", f"{RUNTIME_INSIDE}/child.py"]
-        env, cwd, user = {**BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp"}, None, None
+        env, cwd, user = {**BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "PWD": "/tmp"}, None, None
     else:
         if uid is not None and not _reachable_by_others(Path(sys.executable).resolve()):
             uid = None  # the interpreter lives where other users cannot reach (e.g. /root): keep our uid
@@ -236,7 +237,7 @@ def start_child(level: str, grading: Grading, stdin_fd: int, result_fd: int, out
         if uid is not None:
             os.chown(workdir, uid, uid)
         command = [sys.executable, "-I", str(runtime_dir() / "child.py")]
-        env, cwd, user = {**BASE_ENV, "HOME": workdir, "TMPDIR": workdir}, workdir, uid
+        env, cwd, user = {**BASE_ENV, "HOME": workdir, "TMPDIR": workdir, "PWD": workdir}, workdir, uid
     command += [str(result_fd), *limits_for(grading, uid).argv()]
     process = subprocess.Popen(
         command, stdin=stdin_fd, stdout=output_fd, stderr=output_fd, pass_fds=(result_fd,), env=env, cwd=cwd,
