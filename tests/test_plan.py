@@ -15,10 +15,26 @@ def test_refs_pass_the_original_object_and_rngs_are_fresh_generators() -> None:
         seen["value"], seen["draw"] = value, generator.standard_normal()
         return 1.0
 
-    plan = [call("a", "make", returns="opaque"), call("b", "use", ref("a"), rng(3), returns="float")]
+    plan = [call("a", "make", returns="opaque"), call("b", "use", ref("a", plain=False), rng(3), returns="float")]
     observation = execute(plan, {"make": make, "use": use})
     assert observation["failure"] is None and observation["values"]["b"] == 1.0
     assert "cache" in seen["value"] and seen["draw"] == np.random.default_rng(3).standard_normal()
+
+
+def test_refs_are_plain_copies_by_default_so_lying_objects_do_not_carry_over() -> None:
+    class Liar(np.ndarray):
+        def std(self, *args, **kwargs):
+            return 1.0
+
+    def init():
+        return {"W1": np.zeros((3, 2)).view(Liar)}
+
+    def spread(params):
+        return float(params["W1"].std())
+
+    observation = execute([call("p", "init", returns="opaque"), call("s", "spread", ref("p"), returns="float")],
+                          {"init": init, "spread": spread})
+    assert observation["values"]["s"] == 0.0  # the real data's std, not the subclass's claim
 
 
 def test_failures_are_classified_and_stop_the_plan() -> None:

@@ -258,7 +258,8 @@ def _backward_numerical_check() -> Check:
         plan = []
         for a in ACTIVATIONS:
             plan += [call(f"fwd_{a}", "forward", X, params, activation=a, returns=["array", "opaque"]),
-                     call(f"grads_{a}", "backward", ref(f"fwd_{a}", 0), Y, ref(f"fwd_{a}", 1), returns="params"),
+                     call(f"grads_{a}", "backward", ref(f"fwd_{a}", 0), Y, ref(f"fwd_{a}", 1, plain=False),
+                          returns="params"),
                      numerical_gradient(f"num_{a}", params, X, Y, a, 1e-6)]
         return Probe(plan, {"dims": dims})
 

@@ -23,7 +23,7 @@ from autograder.course import ROOT, Assignment
 from .notebook import LESSON_FILE, build_source_notebook, write_source_notebook
 
 STUDENT_FILES = Path(__file__).resolve().parent / "student"
-INSTRUCTOR_ONLY = ("reference.py", LESSON_FILE)
+INSTRUCTOR_ONLY = ("reference.py", LESSON_FILE, "submissions")
 IGNORED = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache")
 
 

@@ -13,8 +13,8 @@ Steps (build them with the constructors below):
   compute_cost(forward(X, params, activation)[0], Y), a dict "dW1", "db1", ... of arrays.
 - `patch(function, key, factor)`: from now on, the student's `function` (which returns a dict) has its
   entry `key` multiplied by `factor`: a deliberately broken backward for judging gradient_check.
-Arguments may be plain data, `ref(step_id)` / `ref(step_id, index)` for an earlier step's *original*
-return value (e.g. the student's own params or caches), or `rng(seed)` for a fresh
+Arguments may be plain data, `ref(step_id)` / `ref(step_id, index)` for an earlier step's return value
+(a plain copy by default; the original object with plain=False, for caches), or `rng(seed)` for a fresh
 `np.random.default_rng(seed)`.
 """
 
@@ -55,9 +55,14 @@ def patch(function: str, key: str, factor: float) -> Step:
     return {"op": "patch", "function": function, "key": key, "factor": factor}
 
 
-def ref(step_id: str, index: int | None = None) -> dict:
-    """An argument: the original value an earlier step returned (item `index` of it, if given)."""
-    return {"$ref": step_id, "index": index}
+def ref(step_id: str, index: int | None = None, plain: bool = True) -> dict:
+    """An argument: the value an earlier step returned (item `index` of it, if given).
+
+    By default the next call gets a plain-data copy (base ndarrays, lists, dicts), so no behaviour of the
+    student's objects (an ndarray subclass with its own std(), say) carries from one call into the next.
+    plain=False passes the original object: only for values of the student's own design, like caches.
+    """
+    return {"$ref": step_id, "index": index, "plain": plain}
 
 
 def rng(seed: int) -> dict:
@@ -78,7 +83,8 @@ def _resolve(value: Any, originals: dict[str, Any]) -> Any:
     if isinstance(value, dict):
         if "$ref" in value:
             original = originals[value["$ref"]]
-            return original if value["index"] is None else original[value["index"]]
+            original = original if value["index"] is None else original[value["index"]]
+            return _plain_copy(original) if value.get("plain") else original
         if "$rng" in value:
             return np.random.default_rng(value["$rng"])
         return {k: _resolve(v, originals) for k, v in value.items()}
@@ -87,6 +93,13 @@ def _resolve(value: Any, originals: dict[str, Any]) -> Any:
     if isinstance(value, np.ndarray):
         return value.copy()
     return value
+
+
+def _plain_copy(value: Any) -> Any:
+    try:
+        return to_plain(value, "any", "a value passed from one call to the next")
+    except InvalidReturn as error:
+        raise StepFailed({"kind": INVALID, "function": "", "message": str(error)}) from None
 
 
 def _student_frame(error: BaseException) -> str:
