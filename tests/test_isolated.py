@@ -147,15 +147,18 @@ def g(x):
     for _ in range(2):
         threading.Thread(target=busy).start()
     if os.fork() == 0:
-        os.setsid()
+        ESCAPE
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         while True:
             time.sleep(0.01)
     return x * x
 """
-    graded = grade_source(SQUARES + leftovers, CHECKS, isolation=level)
+    # Under rlimits as root with Python in /root the child keeps our uid: a grandchild that left the session
+    # cannot be found then (a limitation of that level), so only bubblewrap is tried with one.
+    escape = "os.setsid()" if level == BUBBLEWRAP else "pass"
+    graded = grade_source(SQUARES + leftovers.replace("ESCAPE", escape), CHECKS, isolation=level)
     assert _statuses(graded) == {"f.value": PASSED, "g.value": PASSED, "h.value": PASSED}
-    if level == BUBBLEWRAP:  # under rlimits as root (python in /root) the child keeps our uid
+    if level == BUBBLEWRAP:
         assert _tasks_of_child_uid() == []
 
 

@@ -32,11 +32,15 @@ FAKE_LINES = "".join(json.dumps(line) + "\\n" for line in [
     {"loaded": True}, *({"plan": i, "observation": FAKE_OBSERVATION} for i in range(64))])
 
 
-def wrap(body: str) -> str:
-    """Code that redefines the (wrong) initialize_he to run `body` first (body indented by 4)."""
-    return ("\n_wrong_he = initialize_he\n\ndef initialize_he(layer_dims, rng=None):\n"
+def wrap(body: str, function: str = "initialize_he", parameters: str = "layer_dims, rng=None") -> str:
+    """Code that redefines `function` (the wrong initialize_he by default) to run `body` first (indented by 4).
+
+    Attacks that cost a timeout per call wrap a function that few checks call, to keep the suite fast.
+    """
+    arguments = ", ".join(p.split("=")[0] for p in parameters.split(", ") if p)
+    return (f"\n_original = {function}\n\ndef {function}({parameters}):\n"
             + "\n".join("    " + line for line in body.strip("\n").splitlines())
-            + "\n    return _wrong_he(layer_dims, rng)\n")
+            + f"\n    return _original({arguments})\n")
 
 
 ATTACKS = {
@@ -92,7 +96,7 @@ class Liar(np.ndarray):
         return np.ones(1, dtype=bool) if ufunc in (np.equal, np.isclose, np.less_equal) else NotImplemented
     def __len__(self):
         return 0
-params = _wrong_he(layer_dims, rng)
+params = _original(layer_dims, rng)
 return {k: v.view(Liar) for k, v in params.items()}
 """),
     "always-equal objects": wrap("""
@@ -101,7 +105,7 @@ class Equal(float):
         return True
     __ne__ = lambda self, other: False
     __lt__ = __gt__ = __le__ = __ge__ = __eq__
-return {k: Equal(1.0) for k in _wrong_he(layer_dims, rng)}
+return {k: Equal(1.0) for k in _original(layer_dims, rng)}
 """),
     "sys.exit(0) at load after printing fake results": f"""
 import sys
@@ -148,7 +152,7 @@ _graded = any(word in key.upper() for key in os.environ for word in ("GRAD", "SA
 if _graded:
     raise SystemExit("grader detected")
 """,
-    "infinite loop": wrap("while True:\n    pass"),
+    "infinite loop": wrap("while True:\n    pass", "q_symmetry", ""),
     "busy threads left behind": """
 import threading
 def _spin():
@@ -166,7 +170,7 @@ if os.fork() == 0:
         time.sleep(1)
 while True:
     time.sleep(1)
-"""),
+""", "q_symmetry", ""),
     "memory bomb at load": "_hoard = [bytearray(2**26) for _ in range(10**6)]\n",
     "memory bomb mid-way": wrap("import numpy as np\n_big = np.ones((2**17, 2**14))"),
     "fork bomb": """
@@ -191,7 +195,8 @@ for pid in (os.getppid(), -1, 1):
     except OSError:
         pass
 """,
-    "a result too large for the channel": wrap("import numpy as np\nreturn {'W1': np.zeros(9 * 2**20)}"),
+    "a result too large for the channel": wrap("import numpy as np\nreturn np.zeros(9 * 2**20), np.zeros(1)",
+                                               "worked_example", "W2"),
     "nested too deeply": wrap("x = []\nfor _ in range(10_000):\n    x = [x]\nreturn {'W1': x}"),
     "replace labkit modules in sys.modules": """
 import sys, types

@@ -10,6 +10,7 @@ Two levels:
 Both levels give the child the same fixed environment (no proxies, no grading marker).
 """
 
+import atexit
 import compileall
 import contextlib
 import os
@@ -97,6 +98,7 @@ def runtime_dir() -> Path:
     The child never sees the repository: only this copy, compiled ahead so it starts fast.
     """
     root = Path(tempfile.mkdtemp(prefix="labrt-"))
+    atexit.register(shutil.rmtree, root, True)
     shutil.copytree(LABKIT, root / "labkit", ignore=shutil.ignore_patterns("__pycache__", "test_*"))
     shutil.copy(CHILD, root / "child.py")
     compileall.compile_dir(root, quiet=1)
