@@ -4,7 +4,6 @@ import ast
 import dataclasses
 import json
 import stat
-import time
 import zipfile
 from pathlib import Path
 
@@ -83,10 +82,9 @@ def test_a_notebook_is_graded_by_its_answer_cells_only(tmp_path: Path) -> None:
     assert "def initialize_he(" in submission.source and "def activation_derivative(" in submission.source
     for absent in ("while True", "%matplotlib", "!pip", "plot_it", "initialize_he = None", "check(initialize_he)"):
         assert absent not in submission.source
-    start = time.perf_counter()
+    # The experiment cell's `while True` would time the load out if it ran: full marks prove it did not.
     graded = grade_submission(submission, "initialization", tight_course())
     assert graded.score == graded.max_score > 0, [r for r in graded.results if not r.passed]
-    assert time.perf_counter() - start < 5
 
 
 def test_stripped_metadata_falls_back_to_the_graded_functions(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def submission_salt(seed_salt: str, source: str) -> str:
     return f"{seed_salt}:{hashlib.sha256(source.encode()).hexdigest()}"
 
 
-class ChildGone(Exception):  # noqa: N818 -- a state, not an error of ours
+class ChildGone(Exception):  # a state, not an error of ours
     """The child ended (or broke the protocol) before answering; the message says how, for the student."""
 
 
@@ -132,23 +132,56 @@ def _judged(check: Check, probe: Probe, observation: Any, seconds: float, gradin
                                               f"({type(error).__name__}: {error})", seconds)
 
 
+def _functions_called(plan: list[dict]) -> frozenset[str]:
+    """The student functions a plan calls (numerical gradients call forward and compute_cost)."""
+    called = set()
+    for step in plan:
+        if step["op"] == "call":
+            called.add(step["function"])
+        elif step["op"] == "numerical_gradient":
+            called |= {"forward", "compute_cost"}
+    return frozenset(called)
+
+
 class _Session:
-    """One submission's children, one after another, until every check has a result."""
+    """One submission's children, one after another, until every check has a result.
+
+    After a check times out, later checks whose plans call all the functions its plan called are not run
+    (they would hang the same way): one infinite loop costs one timeout, not one per check.
+    """
 
     def __init__(self, level: str, grading: Grading, header: str, probes: list[tuple[Check, Probe]],
                  output: BinaryIO) -> None:
         self.level, self.grading, self.header, self.probes, self.output = level, grading, header, probes, output
         self.plans = [plain.dumps(probe.plan) for _, probe in probes]
-        self.results: list[Result] = []
+        self.calls = [_functions_called(probe.plan) for _, probe in probes]
+        self.results: dict[int, Result] = {}
+        self.hung: list[int] = []  # checks that timed out
 
     def run(self) -> list[Result]:
         while len(self.results) < len(self.probes):
-            self._one_child(len(self.results))
-        return self.results
+            pending = self._skip_hung([i for i in range(len(self.probes)) if i not in self.results])
+            if pending:
+                self._one_child(pending)
+        return [self.results[i] for i in range(len(self.probes))]
 
-    def _start(self, first: int) -> tuple[Child, _Channel]:
+    def _skip_hung(self, pending: list[int]) -> list[int]:
+        """Fill in the pending checks that would call what already hung; return the others."""
+        kept = []
+        for i in pending:
+            cause = next((h for h in self.hung if self.calls[h] <= self.calls[i]), None)
+            if cause is None:
+                kept.append(i)
+                continue
+            check, hung_check = self.probes[i][0], self.probes[cause][0]
+            called = ", ".join(f"`{f}`" for f in sorted(self.calls[cause]))
+            self.results[i] = _runner_result(check, TIMEOUT, f"not run: it calls {called}, which timed out after "
+                                             f"{self.grading.check_timeout_seconds:g} s in {hung_check.id}", 0.0)
+        return kept
+
+    def _start(self, pending: list[int]) -> tuple[Child, _Channel]:
         with tempfile.TemporaryFile() as request:
-            request.write("\n".join([self.header, *self.plans[first:]]).encode())
+            request.write("\n".join([self.header, *(self.plans[i] for i in pending)]).encode())
             request.seek(0)
             read_fd, write_fd = os.pipe()
             try:
@@ -157,24 +190,28 @@ class _Session:
                 os.close(write_fd)
         return child, _Channel(read_fd, os.pidfd_open(child.process.pid))
 
-    def _one_child(self, first: int) -> None:
-        child, channel = self._start(first)
+    def _one_child(self, pending: list[int]) -> None:
+        child, channel = self._start(pending)
         try:
-            if not self._load(child, channel, first):
+            if not self._load(child, channel, pending):
                 return
-            for check, probe in self.probes[first:]:
-                self.results.append(self._answer(child, channel, check, probe, len(self.results) - first))
-                if self.results[-1].status in (TIMEOUT, CRASHED):
+            for position, i in enumerate(pending):
+                check, probe = self.probes[i]
+                self.results[i] = self._answer(child, channel, check, probe, position)
+                if self.results[i].status == TIMEOUT:
+                    self.hung.append(i)
+                if self.results[i].status in (TIMEOUT, CRASHED):
                     return
         finally:
             child.kill()
             os.close(channel.fd)
             os.close(channel.pidfd)
 
-    def _fail_all(self, first: int, status: str, message: str) -> None:
-        self.results += [_runner_result(check, status, message, 0.0) for check, _ in self.probes[first:]]
+    def _fail_all(self, pending: list[int], status: str, message: str) -> None:
+        for i in pending:
+            self.results[i] = _runner_result(self.probes[i][0], status, message, 0.0)
 
-    def _load(self, child: Child, channel: _Channel, first: int) -> bool:
+    def _load(self, child: Child, channel: _Channel, pending: list[int]) -> bool:
         """Wait for the child to load the code; False (and every remaining check failed) if it could not."""
         timeout = self.grading.load_timeout_seconds
         try:
@@ -183,10 +220,10 @@ class _Session:
                 raise ChildGone(_how_it_ended(child, self.grading) + " while your code was loaded")
             message = _decode(line)
         except TimeoutError:
-            self._fail_all(first, TIMEOUT, f"loading your code timed out after {timeout:g} s")
+            self._fail_all(pending, TIMEOUT, f"loading your code timed out after {timeout:g} s")
             return False
         except ChildGone as gone:
-            self._fail_all(first, CRASHED, str(gone))
+            self._fail_all(pending, CRASHED, str(gone))
             return False
         if type(message) is dict and message.get("loaded") is True:
             return True
@@ -195,7 +232,7 @@ class _Session:
         if kind == "memory":
             error = f"your code ran out of memory (limit {self.grading.memory_mb} MB) while it was loaded"
         status = ERROR if kind == "error" else CRASHED
-        self._fail_all(first, status, error if type(error) is str else "your code could not be loaded")
+        self._fail_all(pending, status, error if type(error) is str else "your code could not be loaded")
         return False
 
     def _answer(self, child: Child, channel: _Channel, check: Check, probe: Probe, index: int) -> Result:
