@@ -79,7 +79,7 @@ def to_plain(value: Any, kind: str | list, what: str = "the result") -> Any:
     if isinstance(kind, list):
         if not isinstance(value, (tuple, list)) or len(value) != len(kind):
             raise InvalidReturn(f"{what} should be a tuple of {len(kind)} items; got {describe_type(value)}")
-        return [to_plain(item, k, f"item {i} of {what}") for i, (item, k) in enumerate(zip(value, kind))]
+        return [to_plain(item, k, f"item {i} of {what}") for i, (item, k) in enumerate(zip(value, kind, strict=True))]
     if kind == "opaque":
         return None
     if kind == "array":

@@ -12,7 +12,8 @@ Steps (build them with the constructors below):
 - `numerical_gradient(id, params, X, Y, activation, epsilon)`: centred differences of the student's own
   compute_cost(forward(X, params, activation)[0], Y), a dict "dW1", "db1", ... of arrays.
 - `patch(function, key, factor)`: from now on, the student's `function` (which returns a dict) has its
-  entry `key` multiplied by `factor`: a deliberately broken backward for judging gradient_check.
+  entry `key` (every entry, if key is None) multiplied by `factor`: a deliberately broken backward for
+  judging gradient_check.
 Arguments may be plain data, `ref(step_id)` / `ref(step_id, index)` for an earlier step's return value
 (a plain copy by default; the original object with plain=False, for caches), or `rng(seed)` for a fresh
 `np.random.default_rng(seed)`.
@@ -50,8 +51,8 @@ def numerical_gradient(step_id: str, params: Any, X: Any, Y: Any, activation: st
             "activation": activation, "epsilon": epsilon}
 
 
-def patch(function: str, key: str, factor: float) -> Step:
-    """A step that scales entry `key` of everything student `function` returns from now on."""
+def patch(function: str, key: str | None, factor: float) -> Step:
+    """A step that scales entry `key` (None: every entry) of what student `function` returns from now on."""
     return {"op": "patch", "function": function, "key": key, "factor": factor}
 
 
@@ -124,8 +125,8 @@ def _invoke(function: str, target: Any, args: list, kwargs: dict) -> Any:
     try:
         return target(*args, **kwargs)
     except NotImplementedError:
-        raise StepFailed({"kind": NOT_ATTEMPTED, "function": function,
-                          "message": f"`{function}` is not attempted yet: it still raises NotImplementedError"}) from None
+        message = f"`{function}` is not attempted yet: it still raises NotImplementedError"
+        raise StepFailed({"kind": NOT_ATTEMPTED, "function": function, "message": message}) from None
     except Exception as error:  # the student's bug, reported as feedback
         message = f"`{function}` raised {type(error).__name__}: {error}"[:600] + _student_frame(error)
         raise StepFailed({"kind": ERROR, "function": function, "message": message}) from None
@@ -190,10 +191,11 @@ def _run_patch(step: Step, namespace: Namespace, restore: dict[str, Any]) -> Non
 
     def scaled(*args: Any, **kwargs: Any) -> Any:
         result = original(*args, **kwargs)
-        if not isinstance(result, dict) or key not in result:
-            raise StepFailed({"kind": INVALID, "function": name,
-                              "message": f"`{name}` should return a dict with key {key!r}; got {describe_type(result)}"})
-        return {**result, key: np.asarray(result[key]) * factor}
+        if not isinstance(result, dict) or (key is not None and key not in result):
+            message = f"`{name}` should return a dict with key {key!r}; got {describe_type(result)}"
+            raise StepFailed({"kind": INVALID, "function": name, "message": message})
+        scaled_keys = result if key is None else [key]
+        return {**result, **{k: np.asarray(result[k]) * factor for k in scaled_keys}}
 
     namespace[name] = scaled
 

@@ -250,13 +250,38 @@ def _small_net(generator: np.random.Generator, dims: list[int], m: int) -> tuple
     return X, Y, params
 
 
+def _relu_net_clear_of_kinks(generator: np.random.Generator, dims: list[int], m: int
+                             ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """A ReLU test net whose every hidden pre-activation is >= 0.1 away from the kink at 0, by construction.
+
+    Inputs are positive, and each hidden unit's incoming weights and bias share one sign: a "+" unit gets
+    Z >= 0.1 (active), a "-" unit Z <= -0.1 (inactive), whatever the positive activations below it are. So
+    a finite difference never straddles the kink, and both branches of relu' are exercised.
+    """
+    X = generator.uniform(0.5, 1.5, (m, dims[0]))
+    Y = (np.arange(m) % 3 == 0).astype(np.float64).reshape(m, 1)
+    params = {}
+    for l in range(1, len(dims)):
+        fan_in, width = dims[l - 1], dims[l]
+        if l == len(dims) - 1:  # sigmoid output: any sign, modest size
+            params[f"W{l}"] = generator.standard_normal((fan_in, width)) / np.sqrt(fan_in)
+            params[f"b{l}"] = 0.1 * generator.standard_normal((1, width))
+            continue
+        signs = np.where(np.arange(width) % 2 == 0, 1.0, -1.0)  # alternate: some units active, some not
+        params[f"W{l}"] = generator.uniform(0.1, 1.0, (fan_in, width)) * signs / fan_in
+        params[f"b{l}"] = generator.uniform(0.1, 0.3, (1, width)) * signs
+    return X, Y, params
+
+
 def _backward_numerical_check() -> Check:
     dims, m = [3, 4, 3, 1], 5
 
     def probe(generator: np.random.Generator) -> Probe:
-        X, Y, params = _small_net(generator, dims, m)
+        nets = {"relu": _relu_net_clear_of_kinks(generator, dims, m), "tanh": _small_net(generator, dims, m),
+                "sigmoid": _small_net(generator, dims, m)}
         plan = []
         for a in ACTIVATIONS:
+            X, Y, params = nets[a]
             plan += [call(f"fwd_{a}", "forward", X, params, activation=a, returns=["array", "opaque"]),
                      call(f"grads_{a}", "backward", ref(f"fwd_{a}", 0), Y, ref(f"fwd_{a}", 1, plain=False),
                           returns="params"),
@@ -264,19 +289,22 @@ def _backward_numerical_check() -> Check:
         return Probe(plan, {"dims": dims})
 
     def verdict(values: dict, p: Probe) -> Verdict:
+        # One L2 relative error over all gradients stacked: a per-key ratio is noise when a key is nearly zero.
         problems = []
+        keys = expected_keys(p.context["dims"], "d")
         for a in ACTIVATIONS:
             grads, numeric = values[f"grads_{a}"], values[f"num_{a}"]
             shape = shape_problems(grads, p.context["dims"], f"backward (activation '{a}')", prefix="d")
             if shape:
                 problems += shape
                 continue
-            for key in expected_keys(p.context["dims"], "d"):
-                error = relative_error(grads[key], numeric[key])
-                if error > 1e-6:
-                    problems.append(f"backward with '{a}' hidden layers: {key} differs from the centred differences of "
-                                    f"your forward + compute_cost (relative error {error:.2g}; got {summary(grads[key])},"
-                                    f" numerically {summary(numeric[key])})")
+            error = relative_error(np.concatenate([grads[k].ravel() for k in keys]),
+                                   np.concatenate([numeric[k].ravel() for k in keys]))
+            if error > 1e-6:
+                worst = max(keys, key=lambda k: np.linalg.norm(grads[k] - numeric[k]))
+                problems.append(f"backward with '{a}' hidden layers differs from the centred differences of your "
+                                f"forward + compute_cost (relative error {error:.2g}); most of all in {worst}: got "
+                                f"{summary(grads[worst])}, numerically {summary(numeric[worst])}")
         return all_or_nothing(problems)
 
     return Check("backward.numerical_gradient", "backward",
@@ -332,16 +360,17 @@ def _gradient_check_checks() -> list[Check]:
 
     def broken_probe(generator: np.random.Generator) -> Probe:
         X, Y, params = _small_net(generator, dims, m)
-        return Probe([patch("backward", "dW1", 1.5),
+        return Probe([patch("backward", None, 2.0),
                       call("diff", "gradient_check", params, X, Y, activation="tanh", returns="float")])
 
     def broken_verdict(values: dict, _: Probe) -> Verdict:
+        # Every gradient doubled: ||2g - g|| / (||2g|| + ||g||) = 1/3 exactly, whatever the inputs.
         diff = values["diff"]
-        if 0.05 < diff <= 1.0:
+        if abs(diff - 1 / 3) < 1e-3:
             return Verdict(1.0)
-        return Verdict(0.0, f"with backward's dW1 deliberately multiplied by 1.5, gradient_check returned {diff:.3g}; "
-                            "a working check reports a large difference (about 0.1 here). Does it call backward, "
-                            "and compare every parameter?")
+        return Verdict(0.0, f"with every gradient of backward deliberately doubled, gradient_check returned {diff:.3g};"
+                            " a correct check returns ||2g - g|| / (||2g|| + ||g||) = 1/3. Does it call backward, "
+                            "and divide by ||g|| + ||g_num||?")
 
     return [
         Check("gradient_check.correct_backward", "gradient_check", "tiny for a correct backward", PUBLIC,
