@@ -9,7 +9,6 @@ is wrong with a file becomes the `error` of its Submission, never an exception.
 """
 
 import ast
-import json
 import re
 import stat
 import zipfile
@@ -19,9 +18,17 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 
 from .course import Assignment, load_course
+from .labkit.notebook import (
+    SETUP_CELL,
+    answer_code,
+    cell_source,
+    defined_functions,
+    nbgrader_metadata,
+    read_cells,
+    strip_ipython,
+)
 
 NOTEBOOK, PYTHON = "notebook", "python"
-SETUP_GRADE_ID = "setup"
 DEFAULT_PREAMBLE = ("import numpy as np\nfrom labkit import check, data, plots\n"
                     "from labkit.activations import activate, relu, sigmoid")
 
@@ -30,7 +37,6 @@ MAX_ARCHIVE_ENTRIES = 20_000
 MAX_ARCHIVE_BYTES = 2 * 2**30  # all entries of an archive, uncompressed
 MAX_RATIO = 200  # uncompressed / compressed size of one entry larger than 1 MB
 
-_IPYTHON_LINE = re.compile(r"^\s*[%!]")
 _CANVAS = re.compile(r"^(?P<name>[^_]+)(?:_LATE)?_(?P<id>\d+)_\d+_")
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_")
 _GRADESCOPE_ENTRY = re.compile(r"^(submission_\d+):\s*$")
@@ -55,7 +61,7 @@ class Submission:
 def graded_names(assignment: Assignment) -> frozenset[str]:
     """The graded functions' names: the release notebook's answer cells, else the reference's __all__."""
     cells = _release_cells(assignment)
-    names = {_nbgrader(c).get("grade_id") for c in cells if _nbgrader(c).get("solution") is True}
+    names = {nbgrader_metadata(c).get("grade_id") for c in cells if nbgrader_metadata(c).get("solution") is True}
     names.discard(None)
     if names:
         return frozenset(names)
@@ -74,8 +80,8 @@ def _reference_names(reference: Path) -> frozenset[str]:
 def release_preamble(assignment: Assignment) -> str:
     """The release notebook's setup cell: the imports every student's code runs after."""
     for cell in _release_cells(assignment):
-        if _nbgrader(cell).get("grade_id") == SETUP_GRADE_ID:
-            return _strip_ipython(_cell_source(cell))
+        if nbgrader_metadata(cell).get("grade_id") == SETUP_CELL:
+            return strip_ipython(cell_source(cell))
     return DEFAULT_PREAMBLE
 
 
@@ -86,51 +92,7 @@ def _release_cells(assignment: Assignment) -> list[dict]:
 
 @cache
 def _cells_of(path: Path, mtime_ns: int) -> list[dict]:
-    return _code_cells(json.loads(path.read_text()))
-
-
-def _cell_source(cell: dict) -> str:
-    source = cell.get("source", "")
-    return "".join(map(str, source)) if isinstance(source, list) else str(source)
-
-
-def _nbgrader(cell: dict) -> dict:
-    metadata = cell.get("metadata")
-    nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
-    return nbgrader if isinstance(nbgrader, dict) else {}
-
-
-def _code_cells(notebook: object) -> list[dict]:
-    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-        raise ValueError("it is JSON but not a Jupyter notebook (no list of cells)")
-    return [c for c in notebook["cells"] if isinstance(c, dict) and c.get("cell_type") == "code"]
-
-
-def _strip_ipython(source: str) -> str:
-    """Drop `%magic` and `!shell` lines: plain Python cannot run them."""
-    return "\n".join(line for line in source.splitlines() if not _IPYTHON_LINE.match(line))
-
-
-def _defines(source: str, names: frozenset[str]) -> set[str]:
-    return {n for n in names if re.search(rf"^\s*def\s+{re.escape(n)}\s*\(", source, re.MULTILINE)}
-
-
-def answer_source(text: str, names: frozenset[str]) -> str:
-    """The answer cells' code of a notebook's JSON text; ValueError with a student-readable reason."""
-    if not text.strip():
-        raise ValueError("the notebook file is empty")
-    try:
-        notebook = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"the notebook is not valid JSON (line {error.lineno}): was it saved completely?") from None
-    cells = [_strip_ipython(_cell_source(c)) for c in _code_cells(notebook)]
-    answers = {i for i, c in enumerate(_code_cells(notebook)) if _nbgrader(c).get("solution") is True}
-    defined = set().union(*(_defines(cells[i], names) for i in answers))
-    # Cells that lost their metadata (or were rewritten elsewhere) still count for functions missing so far.
-    answers |= {i for i, source in enumerate(cells) if i not in answers and _defines(source, names - defined)}
-    if not answers:
-        raise ValueError("no answer cell and no graded function (e.g. `def initialize_he(`) found in the notebook")
-    return "\n\n".join(cells[i] for i in sorted(answers))
+    return read_cells(path.read_text())
 
 
 def _from_bytes(data: bytes, name: str, student_id: str, path: Path, names: frozenset[str]) -> Submission:
@@ -139,8 +101,8 @@ def _from_bytes(data: bytes, name: str, student_id: str, path: Path, names: froz
         if len(data) > MAX_FILE_BYTES:
             raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
         text = data.decode("utf-8-sig")
-        source = answer_source(text, names) if kind == NOTEBOOK else text
-        if kind == PYTHON and not _defines(source, names):
+        source = answer_code(read_cells(text), names) if kind == NOTEBOOK else text
+        if kind == PYTHON and not defined_functions(source, names):
             raise ValueError("the file defines none of the graded functions (e.g. `def initialize_he(`)")
     except UnicodeDecodeError:
         return Submission(student_id, path, kind, error=f"{name}: the file is not UTF-8 text")

@@ -17,16 +17,18 @@ _DEFINES_FUNCTION = re.compile(r"^def \w+\(", re.MULTILINE)
 _IPYTHON_LINE = re.compile(r"^\s*[%!]")
 
 
-class NotebookError(Exception):
+class NotebookError(ValueError):
     """The file is not a usable notebook; the message says why, for the student."""
 
 
-def _cell_source(cell: dict) -> str:
+def cell_source(cell: dict) -> str:
+    """A cell's source as one string (notebooks store it as a string or a list of lines)."""
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    return "".join(map(str, source)) if isinstance(source, list) else str(source)
 
 
-def _nbgrader(cell: dict) -> dict:
+def nbgrader_metadata(cell: dict) -> dict:
+    """The cell's nbgrader metadata ({} when there is none, or it is malformed)."""
     metadata = cell.get("metadata")
     nbgrader = metadata.get("nbgrader") if isinstance(metadata, dict) else None
     return nbgrader if isinstance(nbgrader, dict) else {}
@@ -35,6 +37,11 @@ def _nbgrader(cell: dict) -> dict:
 def strip_ipython(source: str) -> str:
     """Drop `%magic` and `!shell` lines, which plain Python cannot run."""
     return "\n".join(line for line in source.splitlines() if not _IPYTHON_LINE.match(line))
+
+
+def defined_functions(source: str, names: frozenset[str]) -> set[str]:
+    """Which of `names` the source defines with a `def`."""
+    return {n for n in names if re.search(rf"^\s*def\s+{re.escape(n)}\s*\(", source, re.MULTILINE)}
 
 
 def read_cells(text: str) -> list[dict]:
@@ -46,17 +53,33 @@ def read_cells(text: str) -> list[dict]:
     except json.JSONDecodeError as error:
         raise NotebookError(f"the notebook is not valid JSON (line {error.lineno}): was it saved completely?") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-        raise NotebookError("the file is JSON but not a Jupyter notebook (no list of cells)")
+        raise NotebookError("it is JSON but not a Jupyter notebook (no list of cells)")
     return [c for c in notebook["cells"] if isinstance(c, dict) and c.get("cell_type") == "code"]
 
 
-def answer_code(cells: list[dict]) -> tuple[str, str]:
-    """(setup cell source, answer cells' source joined) of a notebook's code cells."""
-    setup = next((_cell_source(c) for c in cells if _nbgrader(c).get("grade_id") == SETUP_CELL), "")
-    answers = [c for c in cells if _nbgrader(c).get("solution") is True]
-    if not answers:  # metadata stripped: fall back to the cells that define functions
-        answers = [c for c in cells if _DEFINES_FUNCTION.search(_cell_source(c))]
-    return strip_ipython(setup), "\n\n".join(strip_ipython(_cell_source(c)) for c in answers)
+def setup_code(cells: list[dict]) -> str:
+    """The setup cell's source ("" if the notebook has none)."""
+    return next((strip_ipython(cell_source(c)) for c in cells if nbgrader_metadata(c).get("grade_id") == SETUP_CELL),
+                "")
+
+
+def answer_code(cells: list[dict], names: frozenset[str] | None = None) -> str:
+    """The code of a notebook's answer cells, joined; NotebookError when there is none.
+
+    Answer cells are those nbgrader marks `"solution": true`. Cells that lost their metadata (or code moved
+    elsewhere) still count for the graded functions (`names`) not defined so far; without names, every cell
+    that defines a function at the left margin counts when no cell has the metadata.
+    """
+    sources = [strip_ipython(cell_source(c)) for c in cells]
+    answers = {i for i, c in enumerate(cells) if nbgrader_metadata(c).get("solution") is True}
+    if names is not None:
+        defined = set().union(*(defined_functions(sources[i], names) for i in answers))
+        answers |= {i for i, source in enumerate(sources) if defined_functions(source, names - defined)}
+    elif not answers:
+        answers = {i for i, source in enumerate(sources) if _DEFINES_FUNCTION.search(source)}
+    if not answers:
+        raise NotebookError("no answer cell and no graded function (e.g. `def initialize_he(`) found in the notebook")
+    return "\n\n".join(sources[i] for i in sorted(answers))
 
 
 def load_functions(path: Path) -> dict[str, Any]:
@@ -68,8 +91,8 @@ def load_functions(path: Path) -> dict[str, Any]:
     path = Path(path)
     text = path.read_text(encoding="utf-8")
     if path.suffix == ".ipynb":
-        setup, answers = answer_code(read_cells(text))
-        text = setup + "\n\n" + answers
+        cells = read_cells(text)
+        text = setup_code(cells) + "\n\n" + answer_code(cells)
     namespace: dict[str, Any] = {"__name__": "student_submission"}
     exec(compile(text, STUDENT_FILENAME, "exec"), namespace)
     return namespace
