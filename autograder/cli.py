@@ -1,6 +1,7 @@
 """Command line: `autograder check`, `autograder grade`, `autograder release`. Nothing else lives here."""
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -47,6 +48,8 @@ def _grade(args: argparse.Namespace) -> int:
     from .submission import load_submissions
 
     course = load_course(args.course)
+    if args.execute_notebooks:
+        course = dataclasses.replace(course, grading=dataclasses.replace(course.grading, execute_notebooks=True))
     if args.json:
         submissions = load_submissions(args.paths, course.assignment(args.assignment).name)
         if len(submissions) != 1:
@@ -95,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", type=Path, help="output folder: gradebook, feedback, results.json, summary")
     grade.add_argument("--jobs", type=int, default=None, help="parallel workers (default: course.toml)")
     grade.add_argument("--json", action="store_true", help="print one submission's results.json to stdout")
+    grade.add_argument("--execute-notebooks", action="store_true",
+                       help="run every code cell of a notebook (IPython, in the sandbox) before the checks")
     grade.set_defaults(run=_grade)
 
     release = commands.add_parser("release", help="rebuild the source notebook and the student release")

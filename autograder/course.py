@@ -20,6 +20,8 @@ class Grading:
     output_kb: int = 256
     max_processes: int = 32
     isolation: str = "auto"
+    execute_notebooks: bool = False  # run every code cell (IPython shell, magics too) before the checks
+    execute_timeout_seconds: float = 300.0  # wall time for that whole run
 
 
 @dataclass(frozen=True)

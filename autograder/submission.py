@@ -48,6 +48,7 @@ class Submission:
     """One student's code, ready to grade.
 
     source -- the code of the answer cells (a notebook) or the whole file (a .py), without the setup preamble
+    cells -- every code cell of a notebook, unchanged (what the execute-notebooks mode runs); () for a .py
     error -- why it cannot be graded (not a notebook, no graded function, refused archive entry), else None
     """
 
@@ -56,6 +57,7 @@ class Submission:
     kind: str
     source: str = ""
     error: str | None = None
+    cells: tuple[str, ...] = ()  # a notebook's code cells, all of them in order, for the execute-notebooks mode
 
 
 def graded_names(assignment: Assignment) -> frozenset[str]:
@@ -101,14 +103,15 @@ def _from_bytes(data: bytes, name: str, student_id: str, path: Path, names: froz
         if len(data) > MAX_FILE_BYTES:
             raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
         text = data.decode("utf-8-sig")
-        source = answer_code(read_cells(text), names) if kind == NOTEBOOK else text
+        cells = read_cells(text) if kind == NOTEBOOK else []
+        source = answer_code(cells, names) if kind == NOTEBOOK else text
         if kind == PYTHON and not defined_functions(source, names):
             raise ValueError("the file defines none of the graded functions (e.g. `def initialize_he(`)")
     except UnicodeDecodeError:
         return Submission(student_id, path, kind, error=f"{name}: the file is not UTF-8 text")
     except ValueError as error:
         return Submission(student_id, path, kind, error=f"{name}: {error}")
-    return Submission(student_id, path, kind, source)
+    return Submission(student_id, path, kind, source, cells=tuple(cell_source(c) for c in cells))
 
 
 def student_id_from(name: str) -> str:

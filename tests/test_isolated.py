@@ -5,14 +5,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import exec_submission, reference_source
-from grading_helpers import grade_source
+from grading_helpers import grade_source, tight_course
 
 from autograder.checks import assignment_checks
 from autograder.labkit.framework import CRASHED, FAILED, PASSED, TIMEOUT, Check, Probe, Verdict
 from autograder.labkit.inprocess import run_checks
 from autograder.labkit.plan import ERROR, call
-from autograder.run.isolated import submission_salt
+from autograder.run.isolated import grade_submission, submission_salt
 from autograder.run.sandbox import BUBBLEWRAP, RLIMITS, bubblewrap_works, child_uid
+from autograder.submission import NOTEBOOK, Submission
 
 LEVELS = [BUBBLEWRAP, RLIMITS]
 pytestmark = pytest.mark.filterwarnings("ignore:weaker isolation")
@@ -187,3 +188,16 @@ def h(x):
     assert f"got {float(child_uid())}" in _feedback(graded, "f.value")
     assert "got 0.0" in _feedback(graded, "g.value")
     assert next(r for r in graded.results if r.check_id == "h.value").status == FAILED
+
+
+def test_execute_notebooks_mode_runs_every_cell_first() -> None:
+    # f's answer cell uses a constant that a non-answer cell defines, after an IPython magic.
+    cells = ("%config InlineBackend.figure_format = 'png'\nEXPONENT = 2", "def f(x):\n    return x ** EXPONENT",
+             "def g(x):\n    return x * x", "def h(x):\n    return x * x", "raise RuntimeError('an experiment broke')")
+    submission = Submission("student", Path("student.ipynb"), NOTEBOOK, "\n\n".join(cells[1:4]), cells=cells)
+    answers_only = grade_submission(submission, "initialization", tight_course(checks=CHECKS), CHECKS)
+    assert _statuses(answers_only)["f.value"] == ERROR and "EXPONENT" in _feedback(answers_only, "f.value")
+    executed = grade_submission(submission, "initialization",
+                                tight_course(checks=CHECKS, execute_notebooks=True), CHECKS)
+    assert _statuses(executed) == {"f.value": PASSED, "g.value": PASSED, "h.value": PASSED}
+    assert "cell 5 raised RuntimeError: an experiment broke" in executed.output

@@ -2,9 +2,11 @@
 
     python -I child.py RESULT_FD CPU_SECONDS MEMORY_BYTES FILE_BYTES PROCESSES
 
-stdin holds the request: a JSON line {"preamble": str, "source": str}, then one line of plain data per
-plan. The child applies its limits, reads the whole request, runs the preamble and the student's code,
-then each plan, and writes one line of plain data per event to RESULT_FD as it goes:
+stdin holds the request: a JSON line {"preamble": str, "source": str, optionally "cells": [str]}, then one
+line of plain data per plan. With "cells" (the execute-notebooks mode) every cell of the notebook runs in
+order in an IPython shell instead of the preamble and source, as a kernel would run them.
+The child applies its limits, reads the whole request, runs the preamble and the student's code, then each
+plan, and writes one line of plain data per event to RESULT_FD as it goes:
     {"loaded": true}  or  {"loaded": false, "kind": "error" | "exit" | "memory", "error": message}
     {"plan": i, "observation": <labkit.plan.execute's observation>}  or  {"plan": i, "exit": message}
 Nothing it sends is trusted: the parent decodes it strictly and judges it itself.
@@ -19,6 +21,7 @@ import os
 import resource
 import sys
 import traceback
+from collections.abc import Callable
 
 STUDENT_FILE = "<student code>"  # labkit.plan points at frames whose file name starts with "<student"
 SETUP_FILE = "<setup cell>"
@@ -58,7 +61,7 @@ def main() -> None:
     result_fd = int(sys.argv[1])
     apply_limits(*map(int, sys.argv[2:6]))
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from labkit import plain, plan
+    from labkit import plain
 
     lines = sys.stdin.buffer.read().decode().split("\n")
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -77,6 +80,12 @@ def main() -> None:
 
     header = json.loads(lines[0])
     namespace = {"__name__": "__main__", "__builtins__": builtins}
+    if "cells" in header:
+        namespace = run_notebook(header["cells"])
+        flush_output()
+        send({"loaded": True})
+        run_plans(lines[1:], namespace, send, flush_output)
+        return
     try:
         exec(compile_source(header["preamble"], SETUP_FILE), namespace)
     except BaseException as error:
@@ -95,7 +104,34 @@ def main() -> None:
         return
     flush_output()
     send({"loaded": True})
-    for index, line in enumerate(lines[1:]):
+    run_plans(lines[1:], namespace, send, flush_output)
+
+
+def run_notebook(cells: list[str]) -> dict:
+    """Run every cell in order in an IPython shell, as a kernel would; return its namespace.
+
+    A cell that raises is reported on stderr (part of the submission's output) and the run goes on,
+    as nbgrader's autograde does. Plots go to the Agg backend.
+    """
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    for number, cell in enumerate(cells, start=1):
+        result = shell.run_cell(cell, store_history=False)
+        error = result.error_before_exec or result.error_in_exec
+        if isinstance(error, SystemExit):
+            raise error
+        if error is not None:
+            print(f"[cell {number} raised {type(error).__name__}: {error}]", file=sys.stderr)
+    return shell.user_ns
+
+
+def run_plans(lines: list[str], namespace: dict, send: Callable[[dict], None], flush_output: Callable[[], None]
+              ) -> None:
+    """Run each plan line against the loaded namespace, sending one line back per plan."""
+    from labkit import plain, plan
+
+    for index, line in enumerate(lines):
         if not line:
             continue
         try:

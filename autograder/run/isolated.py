@@ -213,7 +213,8 @@ class _Session:
 
     def _load(self, child: Child, channel: _Channel, pending: list[int]) -> bool:
         """Wait for the child to load the code; False (and every remaining check failed) if it could not."""
-        timeout = self.grading.load_timeout_seconds
+        executes = '"cells":' in self.header  # the whole notebook runs before the checks: its own budget
+        timeout = self.grading.execute_timeout_seconds if executes else self.grading.load_timeout_seconds
         try:
             line = channel.read_line(timeout)
             if line is None:
@@ -290,7 +291,10 @@ def grade_submission(submission: Submission, assignment_name: str | None = None,
     level, warnings = resolve_level(course.grading.isolation)
     salt = submission_salt(course.seed_salt, submission.source)
     probes = [(check, check.probe(check_seed(check.id, salt))) for check in checks]
-    header = plain.dumps({"preamble": release_preamble(assignment), "source": submission.source})
+    request = {"preamble": release_preamble(assignment), "source": submission.source}
+    if course.grading.execute_notebooks and submission.cells:
+        request["cells"] = list(submission.cells)
+    header = plain.dumps(request)
     with tempfile.TemporaryFile() as output:
         session = _Session(level, course.grading, header, probes, output)
         results = session.run()

@@ -131,7 +131,7 @@ def _bwrap_command(scratch_mb: int, uid: int | None) -> list[str]:
             command += ["--symlink", os.readlink(host), str(host)]
         elif host.is_dir():
             command += ["--ro-bind", str(host), str(host)]
-    for path in ("/etc/alternatives", "/etc/ld.so.cache", "/etc/localtime"):
+    for path in ("/etc/alternatives", "/etc/ld.so.cache", "/etc/localtime", "/etc/fonts"):
         if Path(path).exists():
             command += ["--ro-bind", path, path]
     made: set[Path] = set()
