@@ -127,11 +127,13 @@ class Progress:
 
 
 def grade_batch(paths: Sequence[Path | str], out_dir: Path | str, course: Course, assignment_name: str,
-                jobs: int, grader: Grader | None = None) -> list[GradedSubmission]:
+                jobs: int, grader: Grader | None = None,
+                hidden_visibility: str = "after_published") -> list[GradedSubmission]:
     """Grade every submission under `paths` into `out_dir` (see the module docstring).
 
-    Returns one GradedSubmission per submission, in the order the paths expand to. `grader` defaults to
-    the sandboxed run.isolated.grade_submission; it must be a picklable module-level function.
+    Returns one GradedSubmission per submission, in the order the paths expand to.
+    grader -- defaults to the sandboxed run.isolated.grade_submission; a module-level function
+    hidden_visibility -- results.json visibility of hidden checks ("after_published", "hidden", ...)
     """
     from .run.isolated import grade_submission
 
@@ -162,7 +164,8 @@ def grade_batch(paths: Sequence[Path | str], out_dir: Path | str, course: Course
         progress.advance(graded)
     progress.finish()
     results = [done[key] for key in keys]
-    write_batch_reports(results, folder_names(submissions), out, course.assignment(assignment_name).title)
+    write_batch_reports(results, folder_names(submissions), out, course.assignment(assignment_name).title,
+                        hidden_visibility)
     return results
 
 

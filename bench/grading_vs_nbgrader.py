@@ -11,12 +11,16 @@ Ours: `grade_batch(..., jobs=2)` (sandboxed children, answer cells only).
 nbgrader: a course folder in a temporary directory (source = solutions/<assignment> with labkit copied in and
 the reference left out), `nbgrader generate_assignment`, the same notebooks copied to
 submitted/<student>/<assignment>/, then `nbgrader autograde` with a 30 s per-cell timeout. Its test cells call
-autograder.nbgrader_compat.grade_function, so the kernel gets PYTHONPATH=<repo>.
+autograder.nbgrader_compat.grade_function, so the kernel gets PYTHONPATH=<the code>. Both sides run from one
+frozen copy of the package, course.toml, solutions/ and assignments/ made at start, so edits to the working
+tree during the run reach neither.
 
     python bench/grading_vs_nbgrader.py [--n 100] [--quick] [--full-notebooks]
 
 Prints, and writes to bench/results/grading_vs_nbgrader.txt: wall times, per-submission medians, the
-throughput ratio, and whether per-function scores agree on the honest (terminating) submissions.
+throughput ratio, and whether per-function scores agree on the correct submissions and on the wrong ones
+(hidden checks draw their inputs per submission in our grader and from one course-wide seed in nbgrader's
+compatibility mode, so partial credit for a wrong function may legitimately differ; full marks may not).
 """
 
 import argparse
@@ -30,13 +34,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from autograder.course import Course
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from autograder.bulk import grade_batch  # noqa: E402
-from autograder.course import load_course  # noqa: E402
-
+SNAPSHOT = ("autograder", "course.toml", "solutions", "assignments")
 ASSIGNMENT = "initialization"
 RESULTS = ROOT / "bench" / "results" / "grading_vs_nbgrader.txt"
 CELL_TIMEOUT = 30
@@ -48,6 +52,24 @@ MUTATIONS = [
     ("initialize_zeros", 'params[f"b{l}"] = np.zeros(', 'params[f"b{l}"] = np.ones('),
 ]
 INFINITE_LOOP = ("initialize_zeros", "    params = {}\n", "    while True:\n        pass\n    params = {}\n")
+
+
+def snapshot(target: Path) -> Path:
+    """Copy the code both graders use to `target` and import the autograder package from there."""
+    for part in SNAPSHOT:
+        if (ROOT / part).is_dir():
+            shutil.copytree(ROOT / part, target / part, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(ROOT / part, target / part)
+    sys.path.insert(0, str(target))
+    return target
+
+
+def load_course() -> "Course":
+    """The snapshot's course (autograder is imported only once snapshot() has put its copy first)."""
+    from autograder.course import load_course as load
+
+    return load()
 
 
 def _grade_id(cell: dict) -> str | None:
@@ -103,6 +125,8 @@ def make_submissions(n: int, folder: Path, full: bool) -> dict[str, str]:
 
 def run_ours(folder: Path, out: Path) -> tuple[float, dict[str, float], dict[str, dict[str, float]]]:
     """(wall seconds, student -> seconds, student -> function -> points) of our bulk grader."""
+    from autograder.bulk import grade_batch
+
     course = load_course()
     started = time.perf_counter()
     graded = grade_batch(sorted(folder.glob("*.ipynb")), out, course, ASSIGNMENT, jobs=2)
@@ -116,7 +140,7 @@ def run_ours(folder: Path, out: Path) -> tuple[float, dict[str, float], dict[str
 
 
 def _nbgrader(course_dir: Path, *args: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": sys.path[0]}  # the snapshot
     done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=env,
                           capture_output=True, text=True)
     if done.returncode != 0:
@@ -164,17 +188,16 @@ def run_nbgrader(course_dir: Path) -> tuple[float, dict[str, float], dict[str, d
     return wall, seconds, scores
 
 
-def compare(kinds: dict[str, str], ours: dict[str, dict[str, float]],
-            theirs: dict[str, dict[str, float]]) -> tuple[list[str], int]:
-    """(disagreements on honest submissions, number of honest submissions compared), function by function
-    over the functions our catalogue grades."""
-    problems, honest = [], [s for s, kind in kinds.items() if kind != "loop"]
-    for student in honest:
+def compare(students: list[str], kinds: dict[str, str], ours: dict[str, dict[str, float]],
+            theirs: dict[str, dict[str, float]]) -> list[str]:
+    """The disagreements between the two graders on these students, function by function."""
+    problems = []
+    for student in students:
         for function, points in ours[student].items():
             other = theirs.get(student, {}).get(function)
             if other is None or abs(other - points) > 1e-6:
                 problems.append(f"{student} ({kinds[student]}) {function}: ours {points:g}, nbgrader {other}")
-    return problems, len(honest)
+    return problems
 
 
 def main() -> int:
@@ -188,6 +211,7 @@ def main() -> int:
         parser.error("--n must be at least 3 (correct, wrong and the infinite loop)")
     with tempfile.TemporaryDirectory(prefix="bench-") as temp:
         temp_dir = Path(temp)
+        snapshot(temp_dir / "code")
         folder = temp_dir / "submissions"
         folder.mkdir()
         kinds = make_submissions(n, folder, args.full_notebooks)
@@ -199,7 +223,11 @@ def main() -> int:
         nb_wall, nb_seconds, nb_scores = run_nbgrader(temp_dir / "course")
         print(f"nbgrader: {nb_wall:.1f} s", file=sys.stderr)
     loop = next(s for s, kind in kinds.items() if kind == "loop")
-    problems, honest = compare(kinds, our_scores, nb_scores)
+    correct = [s for s, kind in kinds.items() if kind == "correct"]
+    wrong = [s for s, kind in kinds.items() if kind.startswith("wrong")]
+    on_correct, on_wrong = compare(correct, kinds, our_scores, nb_scores), compare(wrong, kinds, our_scores, nb_scores)
+    same_total = sum(abs(sum(our_scores[s].values()) - sum(v for f, v in nb_scores.get(s, {}).items()
+                                                            if f in our_scores[s])) < 1e-6 for s in wrong)
     terminating = [s for s in kinds if s != loop]
     lines = [
         f"grading_vs_nbgrader: {n} submissions ({sum(k == 'correct' for k in kinds.values())} correct, "
@@ -213,9 +241,12 @@ def main() -> int:
         f"median per submission {statistics.median(nb_seconds[s] for s in terminating if s in nb_seconds):.3f} s   "
         f"infinite loop {nb_seconds.get(loop, float('nan')):.1f} s",
         f"throughput ratio (nbgrader wall / ours): {nb_wall / our_wall:.1f}x",
-        f"scores agree on honest submissions: {'yes' if not problems else 'NO'} "
-        f"({honest} submissions, every function our checks grade)",
-        *[f"  disagreement: {p}" for p in problems[:20]],
+        f"scores agree on the {len(correct)} correct submissions (every function our checks grade): "
+        f"{'yes' if not on_correct else 'NO'}",
+        *[f"  disagreement: {p}" for p in on_correct[:20]],
+        f"wrong submissions: {same_total} of {len(wrong)} get the same total; per-function differences "
+        f"(partial credit on inputs drawn differently): {len(on_wrong)}",
+        *[f"  {p}" for p in on_wrong[:20]],
         f"infinite loop: ours {sum(our_scores[loop].values()):g} points, "
         f"nbgrader {sum(v for f, v in nb_scores.get(loop, {}).items() if f in our_scores[loop]):g} points "
         "(same functions)",
@@ -224,7 +255,7 @@ def main() -> int:
     print(report, end="")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(report)
-    return 0 if not problems else 1
+    return 0 if not on_correct else 1
 
 
 if __name__ == "__main__":
