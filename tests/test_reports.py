@@ -119,6 +119,8 @@ def test_feedback_tells_not_attempted_apart_from_wrong() -> None:
     assert 'class="badge failed">wrong<' in page
     assert "<script>" not in page and "&lt;script&gt;alert(1)" in page
     assert "not attempted" not in feedback_markdown(ANN, TITLE)
+    assert "**passed** · `initialize_he.shapes`" in markdown  # beside a failure, passes are listed
+    assert "## `forward` · 2 / 2\n\nAll 1 check passed." in markdown  # a clean function is one line
 
 
 def test_feedback_of_an_ungradable_file_gives_the_reason_once() -> None:

@@ -3,7 +3,8 @@
 Both say the same things in the same order: the score and a per-function overview, then per function every
 check with its status, feedback and (when a known misconception explains the data) the diagnosis, then what the
 code printed. A function whose checks all found the stub is "not attempted", said once and apart from wrong
-answers. The overview's bars are drawn in CSS, so a page costs no plotting time.
+answers; a function that passed every check gets one line. The overview's bars are drawn in CSS, so a page
+costs no plotting time.
 """
 
 import html
@@ -47,6 +48,10 @@ class _Function:
     @property
     def not_attempted(self) -> bool:
         return all(r.status == NOT_ATTEMPTED for r in self.checks)
+
+    @property
+    def all_passed(self) -> bool:
+        return all(r.passed for r in self.checks)
 
 
 def _plural(count: float, word: str) -> str:
@@ -115,6 +120,9 @@ def feedback_markdown(graded: GradedSubmission, title: str) -> str:
         if f.not_attempted:
             lines += [f"**Not attempted yet:** `{f.name}` still raises NotImplementedError ({_waiting(f)}).", ""]
             continue
+        if f.all_passed:
+            lines += [f"All {_plural(len(f.checks), 'check')} passed.", ""]
+            continue
         for r in f.checks:
             hidden = "" if r.visibility == PUBLIC else " *(hidden check)*"
             points = f"{graded.points.get(r.check_id, 0.0):g} / {graded.max_points.get(r.check_id, 0.0):g}"
@@ -173,6 +181,10 @@ def feedback_html(graded: GradedSubmission, title: str) -> str:
         if f.not_attempted:
             body.append(f'<div class="check"><span class="badge not_attempted">not attempted</span> '
                         f"<code>{_e(f.name)}</code> still raises NotImplementedError ({_waiting(f)}).</div>")
+            continue
+        if f.all_passed:
+            body.append(f'<div class="check"><span class="badge passed">passed</span> '
+                        f"all {_plural(len(f.checks), 'check')} passed.</div>")
             continue
         body += [_check_html(graded, r) for r in f.checks]
     if graded.output:
