@@ -139,7 +139,7 @@ def grade_batch(paths: Sequence[Path | str], out_dir: Path | str, course: Course
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    submissions = load_submissions([Path(p) for p in paths], assignment_name)
+    submissions = load_submissions([Path(p) for p in paths], assignment_name, course)
     keys = [submission_key(s) for s in submissions]
     journal = Journal(out / JOURNAL_NAME, grading_fingerprint(course, assignment_name))
     done = journal.load()

@@ -51,18 +51,18 @@ def _grade(args: argparse.Namespace) -> int:
     if args.execute_notebooks:
         course = dataclasses.replace(course, grading=dataclasses.replace(course.grading, execute_notebooks=True))
     if args.json:
-        submissions = load_submissions(args.paths, course.assignment(args.assignment).name)
+        submissions = load_submissions(args.paths, course.assignment(args.assignment).name, course)
         if len(submissions) != 1:
             print(f"--json grades exactly one submission; found {len(submissions)}", file=sys.stderr)
             return 2
         graded = grade_submission(submissions[0], course.assignment(args.assignment).name, course)
-        print(json.dumps(results_json(graded), indent=2))
+        print(json.dumps(results_json(graded, course.grading.hidden_visibility), indent=2))
         return 0
     if args.out is None:
         print("name an output folder with --out (or use --json for one submission)", file=sys.stderr)
         return 2
     graded = grade_batch(args.paths, args.out, course, course.assignment(args.assignment).name,
-                         args.jobs or course.grading.jobs)
+                         args.jobs or course.grading.jobs, hidden_visibility=course.grading.hidden_visibility)
     print(f"graded {len(graded)} submissions -> {args.out}/gradebook.csv, {args.out}/summary.html", file=sys.stderr)
     return 0
 

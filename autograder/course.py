@@ -22,6 +22,7 @@ class Grading:
     isolation: str = "auto"
     execute_notebooks: bool = False  # run every code cell (IPython shell, magics too) before the checks
     execute_timeout_seconds: float = 300.0  # wall time for that whole run
+    hidden_visibility: str = "after_published"  # Gradescope visibility of hidden checks' results
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ def grade_for_gradescope(submission_dir: Path, results_path: Path, metadata: Pat
     assignment = course.assignment(assignment_name)
     student = _student_id(metadata) if metadata is not None else "submission"
     graded = grade_submission(load_file(submission_dir, assignment, student), assignment.name, course)
-    atomic_write(results_path, results_json_text(graded))
+    atomic_write(results_path, results_json_text(graded, course.grading.hidden_visibility))
     return graded
 
 

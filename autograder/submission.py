@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path, PurePosixPath
 
-from .course import Assignment, load_course
+from .course import Assignment, Course, load_course
 from .labkit.notebook import (
     SETUP_CELL,
     answer_code,
@@ -245,9 +245,10 @@ def load_zip(path: Path, assignment: Assignment) -> list[Submission]:
         return [Submission(path.stem, path, NOTEBOOK, error=f"{path.name}: archive refused or unreadable ({error})")]
 
 
-def load_submissions(paths: Path | Iterable[Path], assignment_name: str | None = None) -> list[Submission]:
-    """Every submission in the given files, folders and archives, in the order given."""
-    assignment = load_course().assignment(assignment_name)
+def load_submissions(paths: Path | Iterable[Path], assignment_name: str | None = None,
+                     course: Course | None = None) -> list[Submission]:
+    """Every submission in the given files, folders and archives, in the order given (course: course.toml's)."""
+    assignment = (load_course() if course is None else course).assignment(assignment_name)
     submissions = []
     for path in [paths] if isinstance(paths, Path) else paths:
         path = Path(path)
