@@ -154,3 +154,37 @@ def test_summary_counts_scores_failures_and_misconceptions() -> None:
     assert "| initialize_he.scale | xavier scale | 2 |" in markdown
     assert "![score distribution](plots/scores.png)" in markdown
     assert class_summary(CLASS, TITLE).plots == summary.plots  # the same data draws the same bytes
+
+
+def test_a_failed_check_with_a_figure_gets_its_plot_in_both_feedbacks(tmp_path) -> None:
+    import dataclasses
+
+    from autograder.reports.writer import write_submission_reports
+
+    figure = {"kind": "per_layer", "title": "Signal", "ylabel": "E[a^2]", "log": True,
+              "series": {"yours: He": [1.0, 0.5, 0.25], "reference: He": [1.0, 1.1, 0.9]}}
+    results = [dataclasses.replace(r, figure=figure) if r.check_id == "initialize_he.scale" else r
+               for r in BEN.results]
+    graded = dataclasses.replace(BEN, results=results)
+    write_submission_reports(graded, tmp_path, TITLE)
+    png = tmp_path / "figure_initialize_he.scale.png"
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert "](figure_initialize_he.scale.png)" in (tmp_path / "feedback.md").read_text()
+    assert "data:image/png;base64," in (tmp_path / "feedback.html").read_text()
+    # A passed check draws nothing, even with a figure.
+    passed = [dataclasses.replace(r, figure=figure) for r in ANN.results]
+    assert "data:image/png" not in feedback_html(dataclasses.replace(ANN, results=passed), TITLE)
+
+
+def test_the_signal_depth_check_draws_yours_beside_the_reference(reference_namespace) -> None:
+    from autograder.checks import assignment_checks
+    from autograder.labkit.inprocess import run_checks
+
+    check = next(c for c in assignment_checks("initialization") if c.id == "activation_statistics.signal_depth")
+    wrong = {**reference_namespace, "initialize_he": reference_namespace["initialize_random"]}  # scale 10
+    result = run_checks([check], wrong, "figure")[0]
+    assert result.status == "failed" and result.figure["kind"] == "per_layer"
+    series = result.figure["series"]
+    assert len(series["yours: He"]) == len(series["reference: He"]) == 20
+    assert series["yours: He"] != series["reference: He"]
+    assert run_checks([check], reference_namespace, "figure")[0].figure is None

@@ -42,6 +42,7 @@ class Verdict:
     score: float
     feedback: str = ""
     diagnosis: str | None = None  # id of the misconception that explains the data, if one does
+    figure: dict[str, Any] | None = None  # plain data for a plot in the feedback (see reports/plots.py)
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Result:
     feedback: str
     diagnosis: str | None = None
     seconds: float = 0.0
+    figure: dict[str, Any] | None = None  # plain data for a plot in the feedback, from the verdict
 
     @property
     def passed(self) -> bool:
@@ -85,9 +87,10 @@ def check_seed(check_id: str, salt: str) -> np.random.Generator:
 def judge(check: Check, probe: Probe, observation: dict[str, Any]) -> Result:
     """Turn what the plan observed into a Result (trusted side)."""
 
-    def result(status: str, score: float, feedback: str, diagnosis: str | None = None) -> Result:
+    def result(status: str, score: float, feedback: str, diagnosis: str | None = None,
+               figure: dict[str, Any] | None = None) -> Result:
         return Result(check.id, check.function, check.title, check.visibility, status,
-                      float(min(max(score, 0.0), 1.0)), feedback, diagnosis, observation.get("seconds", 0.0))
+                      float(min(max(score, 0.0), 1.0)), feedback, diagnosis, observation.get("seconds", 0.0), figure)
 
     failure = observation.get("failure")
     if failure is not None:
@@ -99,6 +102,6 @@ def judge(check: Check, probe: Probe, observation: dict[str, Any]) -> Result:
         # Data of an unexpected structure that slipped past the plan's type checks.
         return result(INVALID, 0.0, f"`{check.function}` returned data of an unexpected structure ({error})")
     if not np.isfinite(verdict.score):
-        return result(FAILED, 0.0, verdict.feedback, verdict.diagnosis)
+        return result(FAILED, 0.0, verdict.feedback, verdict.diagnosis, verdict.figure)
     status = PASSED if verdict.score >= 1.0 else FAILED
-    return result(status, verdict.score, verdict.feedback, verdict.diagnosis)
+    return result(status, verdict.score, verdict.feedback, verdict.diagnosis, verdict.figure)

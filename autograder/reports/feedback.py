@@ -7,6 +7,7 @@ answers; a function that passed every check gets one line. The overview's bars a
 costs no plotting time.
 """
 
+import base64
 import html
 import re
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from ..graded import GradedSubmission
 from ..labkit.framework import PASSED, PUBLIC, Result
 from ..labkit.plan import NOT_ATTEMPTED
 from .common import status_label
+from .plots import check_figure
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 60em; margin: 2em auto;
@@ -52,6 +54,16 @@ class _Function:
     @property
     def all_passed(self) -> bool:
         return all(r.passed for r in self.checks)
+
+
+def figure_pngs(graded: GradedSubmission) -> dict[str, bytes]:
+    """The PNG of every check that did not pass and whose verdict drew a figure, by check id."""
+    return {r.check_id: check_figure(r.figure) for r in graded.results if r.figure and r.status != PASSED}
+
+
+def figure_file(check_id: str) -> str:
+    """The file name of a check's figure next to feedback.md."""
+    return f"figure_{check_id}.png"
 
 
 def _plural(count: float, word: str) -> str:
@@ -101,8 +113,9 @@ def _footer(graded: GradedSubmission) -> list[str]:
     return lines + [f"Warning: {w}" for w in graded.warnings]
 
 
-def feedback_markdown(graded: GradedSubmission, title: str) -> str:
-    """The Markdown feedback of one submission."""
+def feedback_markdown(graded: GradedSubmission, title: str, figures: dict[str, bytes] | None = None) -> str:
+    """The Markdown feedback of one submission; figures (from figure_pngs) are linked as figure_<check>.png."""
+    figures = figure_pngs(graded) if figures is None else figures
     lines = [f"# {title}", f"Feedback for **{graded.student_id}**", "",
              f"**Score: {graded.score:g} / {graded.max_score:g} points**"
              + (f" · {_counts(graded)}" if graded.error is None else ""), ""]
@@ -131,6 +144,8 @@ def feedback_markdown(graded: GradedSubmission, title: str) -> str:
                 lines.append(_quote(r.feedback))
             if r.diagnosis:
                 lines.append(f"  > *Likely misconception:* {r.diagnosis.replace('_', ' ')}")
+            if r.check_id in figures:
+                lines.append(f"\n  ![{r.title}]({figure_file(r.check_id)})")
         lines.append("")
     if graded.output:
         fence = _fence(graded.output)
@@ -149,7 +164,7 @@ def _bar(earned: float, possible: float) -> str:
     return f'<div class="bar"><span style="width:{percent:.0f}%"></span></div>'
 
 
-def _check_html(graded: GradedSubmission, r: Result) -> str:
+def _check_html(graded: GradedSubmission, r: Result, figures: dict[str, bytes]) -> str:
     hidden = "" if r.visibility == PUBLIC else ' <span class="muted">(hidden check)</span>'
     points = f"{graded.points.get(r.check_id, 0.0):g} / {graded.max_points.get(r.check_id, 0.0):g}"
     parts = [f'<div class="check"><span class="badge {_e(r.status)}">{_e(status_label(r.status))}</span> '
@@ -158,11 +173,16 @@ def _check_html(graded: GradedSubmission, r: Result) -> str:
         parts.append(f'<div class="detail">{_e(r.feedback)}</div>')
     if r.diagnosis:
         parts.append(f'<div class="diagnosis">Likely misconception: {_e(r.diagnosis.replace("_", " "))}</div>')
+    if r.check_id in figures:
+        data = base64.b64encode(figures[r.check_id]).decode()
+        parts.append(f'<div class="detail"><img alt="{_e(r.title)}" src="data:image/png;base64,{data}" '
+                     'style="max-width:100%"></div>')
     return "".join(parts) + "</div>"
 
 
-def feedback_html(graded: GradedSubmission, title: str) -> str:
-    """The feedback of one submission as one self-contained HTML page."""
+def feedback_html(graded: GradedSubmission, title: str, figures: dict[str, bytes] | None = None) -> str:
+    """The feedback of one submission as one self-contained HTML page (figures inline)."""
+    figures = figure_pngs(graded) if figures is None else figures
     body = [f"<h1>{_e(title)}</h1>", f"<p>Feedback for <strong>{_e(graded.student_id)}</strong></p>",
             f"<p><strong>Score: {graded.score:g} / {graded.max_score:g} points</strong>"
             + (f" · {_e(_counts(graded))}" if graded.error is None else "") + "</p>"]
@@ -186,7 +206,7 @@ def feedback_html(graded: GradedSubmission, title: str) -> str:
             body.append(f'<div class="check"><span class="badge passed">passed</span> '
                         f"all {_plural(len(f.checks), 'check')} passed.</div>")
             continue
-        body += [_check_html(graded, r) for r in f.checks]
+        body += [_check_html(graded, r, figures) for r in f.checks]
     if graded.output:
         body += ["<h2>What your code printed</h2>", f"<pre>{_e(graded.output)}</pre>"]
     if _footer(graded):

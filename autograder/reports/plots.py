@@ -64,3 +64,28 @@ def counts_bar(labels: Sequence[str], counts: Sequence[int], title: str) -> byte
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return _png(fig)
+
+
+def check_figure(figure: dict) -> bytes:
+    """A verdict's figure (plain data): kind "per_layer" draws one line per series over the layers,
+    "yours" solid and "reference" dashed in the same colour, on a log scale when figure["log"]."""
+    fig = _figure(7, 3.6)
+    ax = fig.add_subplot()
+    colors: dict[str, str] = {}
+    palette = ["#cf222e", "#2f81f7", "#2da44e", "#8250df", "#bf8700"]
+    for label, values in sorted(figure["series"].items()):  # journals sort keys: the picture must not care
+        kind, _, name = label.partition(": ")
+        color = colors.setdefault(name, palette[len(colors) % len(palette)])
+        layers = range(1, len(values) + 1)
+        ax.plot(layers, [max(v, 1e-300) for v in values], color=color, label=label,
+                linestyle="--" if kind == "reference" else "-", linewidth=1.2 if kind == "reference" else 2)
+    if figure.get("log"):
+        ax.set_yscale("log")
+    ax.set_xlabel("hidden layer")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_ylabel(figure["ylabel"])
+    ax.set_title(figure["title"])
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, ncols=2)
+    fig.tight_layout()
+    return _png(fig)

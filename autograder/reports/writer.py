@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..graded import GradedSubmission
 from .common import atomic_write
-from .feedback import feedback_html, feedback_markdown
+from .feedback import feedback_html, feedback_markdown, figure_file, figure_pngs
 from .gradebook import gradebook_csv
 from .results_json import results_json_text
 from .summary import class_summary, summary_html, summary_markdown
@@ -17,9 +17,12 @@ PLOTS_DIR = "summary_plots"
 
 def write_submission_reports(graded: GradedSubmission, folder: Path, title: str,
                              hidden_visibility: str = "after_published") -> None:
-    """results.json, feedback.md and feedback.html of one submission, into `folder`."""
-    atomic_write(folder / "feedback.md", feedback_markdown(graded, title))
-    atomic_write(folder / "feedback.html", feedback_html(graded, title))
+    """results.json, feedback.md (and the PNGs it links) and feedback.html of one submission, into `folder`."""
+    figures = figure_pngs(graded)
+    for check_id, png in figures.items():
+        atomic_write(folder / figure_file(check_id), png)
+    atomic_write(folder / "feedback.md", feedback_markdown(graded, title, figures))
+    atomic_write(folder / "feedback.html", feedback_html(graded, title, figures))
     atomic_write(folder / "results.json", results_json_text(graded, hidden_visibility))
 
 

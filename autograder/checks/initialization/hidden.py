@@ -83,11 +83,13 @@ def _feedback(problems: list[str], mistake: Any, section: str) -> str:
 
 
 def hidden_check(check_id: str, title: str, section: str, probe: Callable[[np.random.Generator], Probe],
-                 assess: Assess, same: Same = values_close) -> Check:
+                 assess: Assess, same: Same = values_close,
+                 figure: Callable[[dict[str, Any], Probe], dict[str, Any]] | None = None) -> Check:
     """A hidden check whose score is the weighted parts `assess` finds without problems.
 
     On a score below 1 the verdict looks for a catalogued misconception whose output is `same` as the
-    student's on these inputs, and names it.
+    student's on these inputs, and names it, and attaches `figure(values, probe)` (plain data for a plot
+    in the feedback) when the check has one.
     """
 
     def verdict(values: dict[str, Any], p: Probe) -> Verdict:
@@ -98,7 +100,8 @@ def hidden_check(check_id: str, title: str, section: str, probe: Callable[[np.ra
             return Verdict(1.0)
         mistake = diagnose(check_id, p.plan, values, same)
         problems = [problem for _, part in parts for problem in part]
-        return Verdict(score, _feedback(problems, mistake, section), mistake.id if mistake else None)
+        return Verdict(score, _feedback(problems, mistake, section), mistake.id if mistake else None,
+                       figure(values, p) if figure else None)
 
     return Check(check_id, check_id.split(".")[0], title, HIDDEN, probe, verdict, section)
 
@@ -898,8 +901,19 @@ def _signal_depth_check() -> Check:
                                            f"ratio 10^{xavier:.2f}"]),
         ]
 
+    def figure(values: dict, p: Probe) -> dict:
+        """Per-layer second moment of the student's nets beside the reference's on the same inputs."""
+        expected = _expected(p)
+        series = {}
+        for name, label in (("he", "He"), ("xavier", "std 1/sqrt(n)"), ("tiny", "std 0.01")):
+            series[f"yours: {label}"] = [s["mean"] ** 2 + s["std"] ** 2 for s in values[name]]
+            series[f"reference: {label}"] = [s["mean"] ** 2 + s["std"] ** 2 for s in expected[name]]
+        return {"kind": "per_layer", "title": f"Signal through {depth} ReLU layers",
+                "ylabel": "second moment E[a^2] of the activations", "log": True, "series": series}
+
     return hidden_check("activation_statistics.signal_depth",
-                        "20 ReLU layers: He keeps the second moment, 0.01 and 1/n collapse", SIGNAL, probe, assess)
+                        "20 ReLU layers: He keeps the second moment, 0.01 and 1/n collapse", SIGNAL, probe, assess,
+                        figure=figure)
 
 
 # --- the worked example and the conceptual questions --------------------------------------------------------
