@@ -1,0 +1,81 @@
+"""Per-submission overhead of the isolated grader, beyond the student's own computation.
+
+    python bench/overhead.py [--runs 15]
+
+Measures, as medians over --runs runs on this machine:
+- a bare `python -I -c "import numpy"` (the floor any Python grader pays per fresh process);
+- grading a submission whose every function is a stub (no student computation at all);
+- grading the reference solution, and how much of that is the student's own code running inside the child
+  (the time the probe plans spend, as the child reports it).
+Prints a table and writes it to bench/results/overhead.txt. Numbers, not assertions: nothing here fails.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import reference_source  # noqa: E402
+
+from autograder.course import load_course  # noqa: E402
+from autograder.run.isolated import grade_submission  # noqa: E402
+from autograder.submission import PYTHON, Submission  # noqa: E402
+
+STUB = "def initialize_zeros(layer_dims):\n    raise NotImplementedError()\n"
+
+
+def _median_seconds(action, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=15)
+    runs = parser.parse_args().runs
+    course = load_course()
+
+    def grade(source: str):
+        return grade_submission(Submission("bench", Path("bench.py"), PYTHON, source), "initialization", course)
+
+    grade(reference_source())  # warm the parent: imports, scipy, the reference module
+    numpy_start = _median_seconds(lambda: subprocess.run([sys.executable, "-I", "-c", "import numpy"], check=True),
+                                  runs)
+    stub = _median_seconds(lambda: grade(STUB), runs)
+    totals, student = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        graded = grade(reference_source())
+        totals.append(time.perf_counter() - start)
+        student.append(sum(r.seconds for r in graded.results))
+    total, own = statistics.median(totals), statistics.median(student)
+    checks = len(graded.results)
+    lines = [
+        f"Per-submission overhead of the isolated grader ({graded.isolation}), median of {runs} runs, "
+        f"{checks} checks",
+        f"  bare `python -I -c 'import numpy'`                 {numpy_start * 1000:7.1f} ms",
+        f"  grading a stub submission (no student computation) {stub * 1000:7.1f} ms",
+        f"  grading the reference                              {total * 1000:7.1f} ms",
+        f"    of which the student's code ran in the child      {own * 1000:7.1f} ms",
+        f"    overhead beyond the student's own computation     {(total - own) * 1000:7.1f} ms"
+        f"  ({(total - own - numpy_start) * 1000:+.1f} ms beyond a bare numpy start)",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    out = ROOT / "bench" / "results" / "overhead.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report + "\n")
+
+
+if __name__ == "__main__":
+    main()
