@@ -3,11 +3,13 @@
     python bench/overhead.py [--runs 15]
 
 Measures, as medians over --runs runs on this machine:
-- a bare `python -I -c "import numpy"` (the floor any Python grader pays per fresh process);
+- a bare Python start (`python -I -S -c pass`) and one that imports numpy: their difference is what the
+  student's setup cell (`import numpy as np`) costs wherever their code runs;
 - grading a submission whose every function is a stub (no student computation at all);
 - grading the reference solution, and how much of that is the student's own code running inside the child
   (the time the probe plans spend, as the child reports it).
-Prints a table and writes it to bench/results/overhead.txt. Numbers, not assertions: nothing here fails.
+The overhead beyond the student's own computation is the reference's grading time minus its calls and
+minus numpy's import. Prints a table and writes it to bench/results/overhead.txt. Numbers, not assertions.
 """
 
 import argparse
@@ -25,6 +27,7 @@ from conftest import reference_source  # noqa: E402
 
 from autograder.course import load_course  # noqa: E402
 from autograder.run.isolated import grade_submission  # noqa: E402
+from autograder.run.sandbox import package_dirs  # noqa: E402
 from autograder.submission import PYTHON, Submission  # noqa: E402
 
 STUB = "def initialize_zeros(layer_dims):\n    raise NotImplementedError()\n"
@@ -49,8 +52,11 @@ def main() -> None:
         return grade_submission(Submission("bench", Path("bench.py"), PYTHON, source), "initialization", course)
 
     grade(reference_source())  # warm the parent: imports, scipy, the reference module
-    numpy_start = _median_seconds(lambda: subprocess.run([sys.executable, "-I", "-c", "import numpy"], check=True),
-                                  runs)
+    dirs = package_dirs()
+    bare = _median_seconds(lambda: subprocess.run([sys.executable, "-I", "-S", "-c", "pass"], check=True), runs)
+    numpy_start = _median_seconds(lambda: subprocess.run(
+        [sys.executable, "-I", "-S", "-c", f"import sys; sys.path += {dirs!r}; import numpy"], check=True), runs)
+    numpy_import = numpy_start - bare
     stub = _median_seconds(lambda: grade(STUB), runs)
     totals, student = [], []
     for _ in range(runs):
@@ -60,15 +66,17 @@ def main() -> None:
         student.append(sum(r.seconds for r in graded.results))
     total, own = statistics.median(totals), statistics.median(student)
     checks = len(graded.results)
+    overhead = total - own - numpy_import
     lines = [
         f"Per-submission overhead of the isolated grader ({graded.isolation}), median of {runs} runs, "
         f"{checks} checks",
-        f"  bare `python -I -c 'import numpy'`                 {numpy_start * 1000:7.1f} ms",
-        f"  grading a stub submission (no student computation) {stub * 1000:7.1f} ms",
-        f"  grading the reference                              {total * 1000:7.1f} ms",
-        f"    of which the student's code ran in the child      {own * 1000:7.1f} ms",
-        f"    overhead beyond the student's own computation     {(total - own) * 1000:7.1f} ms"
-        f"  ({(total - own - numpy_start) * 1000:+.1f} ms beyond a bare numpy start)",
+        f"  bare Python start (python -I -S -c pass)            {bare * 1000:7.1f} ms",
+        f"  Python start + import numpy                         {numpy_start * 1000:7.1f} ms",
+        f"  grading a stub submission (no student computation)  {stub * 1000:7.1f} ms",
+        f"  grading the reference                               {total * 1000:7.1f} ms",
+        f"    the student's calls, inside the child             {own * 1000:7.1f} ms",
+        f"    the student's `import numpy` (setup cell)         {numpy_import * 1000:7.1f} ms",
+        f"    overhead beyond the student's own computation     {overhead * 1000:7.1f} ms",
     ]
     report = "\n".join(lines)
     print(report)

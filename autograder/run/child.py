@@ -1,6 +1,6 @@
 """The program inside the sandbox: load one submission's code, run probe plans, send back plain data.
 
-    python -I child.py RESULT_FD CPU_SECONDS MEMORY_BYTES FILE_BYTES PROCESSES
+    python -I -S child.py RESULT_FD CPU_SECONDS MEMORY_BYTES FILE_BYTES PROCESSES PACKAGE_DIR...
 
 stdin holds the request: a JSON line {"preamble": str, "source": str, optionally "cells": [str]}, then one
 line of plain data per plan. With "cells" (the execute-notebooks mode) every cell of the notebook runs in
@@ -60,7 +60,14 @@ def exit_message(error: SystemExit) -> str:
 def main() -> None:
     result_fd = int(sys.argv[1])
     apply_limits(*map(int, sys.argv[2:6]))
+    # Started with -S: labkit's folder first, then the interpreter's package folders (no .pth processing);
+    # site's exit(), quit() and help() exist as in any Python session, since student code may call them.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    sys.path += sys.argv[6:]
+    import site
+
+    site.setquit()
+    site.sethelper()
     from labkit import plain
 
     lines = sys.stdin.buffer.read().decode().split("\n")

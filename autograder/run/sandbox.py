@@ -18,12 +18,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 import warnings
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+
+import numpy
 
 from ..course import Grading
 
@@ -89,6 +92,13 @@ def limits_for(grading: Grading, uid: int | None) -> Limits:
     """The child's limits; without a uid of its own its process limit must allow the user's other tasks."""
     processes = grading.max_processes if uid is not None else grading.max_processes + _tasks_of(os.getuid())
     return Limits(int(grading.cpu_seconds), grading.memory_mb * 2**20, SCRATCH_MB * 2**20, processes)
+
+
+@cache
+def package_dirs() -> list[str]:
+    """Where this interpreter's packages (numpy, matplotlib, IPython) live: the child's sys.path after labkit."""
+    paths = sysconfig.get_paths()
+    return list(dict.fromkeys([paths["purelib"], paths["platlib"], str(Path(numpy.__file__).parent.parent)]))
 
 
 @cache
@@ -230,7 +240,7 @@ def start_child(level: str, grading: Grading, stdin_fd: int, result_fd: int, out
     uid = child_uid()
     if level == BUBBLEWRAP:
         workdir = None
-        command = [*_bwrap_command(SCRATCH_MB, uid), sys.executable, "-I", f"{RUNTIME_INSIDE}/child.py"]
+        command = [*_bwrap_command(SCRATCH_MB, uid), sys.executable, "-I", "-S", f"{RUNTIME_INSIDE}/child.py"]
         env, cwd, user = {**BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "PWD": "/tmp"}, None, None
     else:
         if uid is not None and not _reachable_by_others(Path(sys.executable).resolve()):
@@ -238,9 +248,10 @@ def start_child(level: str, grading: Grading, stdin_fd: int, result_fd: int, out
         workdir = tempfile.mkdtemp(prefix="tmp")
         if uid is not None:
             os.chown(workdir, uid, uid)
-        command = [sys.executable, "-I", str(runtime_dir() / "child.py")]
+        command = [sys.executable, "-I", "-S", str(runtime_dir() / "child.py")]
         env, cwd, user = {**BASE_ENV, "HOME": workdir, "TMPDIR": workdir, "PWD": workdir}, workdir, uid
-    command += [str(result_fd), *limits_for(grading, uid).argv()]
+    # -S skips site's .pth processing (~30 ms a child): the child puts the package folders on sys.path itself.
+    command += [str(result_fd), *limits_for(grading, uid).argv(), *package_dirs()]
     process = subprocess.Popen(
         command, stdin=stdin_fd, stdout=output_fd, stderr=output_fd, pass_fds=(result_fd,), env=env, cwd=cwd,
         start_new_session=True, user=user, group=user, extra_groups=[] if user is not None else None,
