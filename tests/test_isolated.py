@@ -1,5 +1,6 @@
 """The isolated runner: same results as in-process, failures confined to their check, complete kills."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,7 @@ from conftest import exec_submission, reference_source
 from grading_helpers import grade_source, tight_course
 
 from autograder.checks import assignment_checks
-from autograder.labkit.framework import CRASHED, FAILED, PASSED, TIMEOUT, Check, Probe, Verdict
+from autograder.labkit.framework import CRASHED, PASSED, TIMEOUT, Check, Probe, Verdict
 from autograder.labkit.inprocess import run_checks
 from autograder.labkit.plan import ERROR, call
 from autograder.run.isolated import grade_submission, submission_salt
@@ -170,24 +171,11 @@ def g(x):
         assert _tasks_of_child_uid() == []
 
 
-def test_the_child_runs_under_its_own_uid_without_network() -> None:
-    probe_code = """
-import os, socket
-def f(x):
-    return float(os.getuid())
-def g(x):
-    try:
-        socket.create_connection(("127.0.0.1", 22), timeout=1)
-    except OSError:
-        return 0.0
-    return 1.0
-def h(x):
-    return float(len(os.listdir("/")))
-"""
-    graded = grade_source(probe_code, CHECKS)
+def test_the_child_runs_under_its_own_uid() -> None:
+    # No network and the file system's contents are proven in test_security.py (own listener, root listing).
+    graded = grade_source("import os\ndef f(x):\n    return float(os.getuid())\n", CHECKS[:1])
+    assert child_uid() is not None and child_uid() != os.getuid()
     assert f"got {float(child_uid())}" in _feedback(graded, "f.value")
-    assert "got 0.0" in _feedback(graded, "g.value")
-    assert next(r for r in graded.results if r.check_id == "h.value").status == FAILED
 
 
 def test_execute_notebooks_mode_runs_every_cell_first() -> None:

@@ -1,6 +1,7 @@
 """The misconception catalogue: every mutant, run as a submission, loses points exactly where it should and
 is named by the diagnosis; correct but unusual submissions get full marks."""
 
+import re
 import warnings
 
 import numpy as np
@@ -30,8 +31,36 @@ def test_every_mutant_changes_only_its_function():
     for m in CATALOGUE:
         mutated = m.apply(source)
         assert mutated != source, m.id
-        before = source.split(f"\ndef {m.function}(")[0]
-        assert mutated.startswith(before), m.id
+        start = source.index(f"\ndef {m.function}(")
+        end = re.compile(r"^(def |__all__|# )", re.MULTILINE).search(source, start + 5).start()
+        assert mutated.startswith(source[:start]) and mutated.endswith(source[end:]), m.id
+
+
+def test_every_check_fails_at_least_one_known_wrong_variant():
+    # Public and hidden alike: a check that no catalogued mistake can fail would test nothing.
+    # (The conceptual questions are covered letter by letter below.)
+    checks = [c for c in assignment_checks("initialization") if not c.function.startswith("q_")]
+    never_failed = {c.id for c in checks}
+    for m in CATALOGUE:
+        namespace = exec_submission(m.apply(reference_source()))
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            never_failed -= {r.check_id for r in run_checks(checks, namespace, "coverage") if r.score < 1.0}
+    assert never_failed == set()
+
+
+ANSWER_KEY = {"q_explosion": "c", "q_he_two_over_n": "a", "q_saturation": "d", "q_symmetry": "d",
+              "q_tiny_differences": "b", "q_variance_of_z": "c", "q_zero_hidden_activation": "a", "q_zero_relu": "c"}
+
+
+@pytest.mark.parametrize("question", sorted(ANSWER_KEY))
+def test_each_question_accepts_its_answer_only(question, reference_namespace):
+    assert reference_namespace[question]() == ANSWER_KEY[question]  # the key the lesson's text explains
+    check = next(c for c in assignment_checks("initialization") if c.id == f"{question}.answer")
+    for letter in "abcd":
+        namespace = {**reference_namespace, question: lambda letter=letter: letter}
+        result = run_checks([check], namespace, "question")[0]
+        assert result.score == (1.0 if letter == ANSWER_KEY[question] else 0.0), (question, letter)
 
 
 def test_an_edit_that_does_not_apply_exactly_once_is_refused():

@@ -141,6 +141,17 @@ CATALOGUE: list[Misconception] = [
        "the weights come from the global np.random, not from the `rng` argument",
        "draw from the generator you are given: rng.standard_normal(shape)", "initialize_random.rng_honoured",
        "train.random_saturated"),
+    _m("random_bias_1d", "initialize_random", 'params[f"b{l}"] = np.zeros((1, layer_dims[l]))',
+       'params[f"b{l}"] = np.zeros(layer_dims[l])',
+       "b{l} is a 1-D vector of shape (n_l,) instead of a row of shape (1, n_l)",
+       "use np.zeros((1, layer_dims[l]))", "initialize_random.hidden_shapes", "initialize_random.distribution",
+       "initialize_random.independent_layers", "initialize_random.rng_honoured", "train.random_saturated"),
+    Misconception(
+        "random_one_matrix_for_all_layers", "initialize_random",
+        (("    params = {}\n    for l", "    params = {}\n    base = rng.standard_normal((max(layer_dims), "
+          "max(layer_dims)))\n    for l"), (RANDOM_DRAW, "scale * base[:layer_dims[l - 1], :layer_dims[l]]")),
+        "one random matrix is drawn once and every layer takes a slice of it, so the layers are not independent",
+        "draw a new matrix for every layer inside the loop", ("initialize_random.independent_layers",)),
     # --- forward and cost
     _m("forward_output_uses_hidden_activation", "forward",
        'layer_activation = activation if l < L else "sigmoid"', "layer_activation = activation",
@@ -223,6 +234,14 @@ CATALOGUE: list[Misconception] = [
         "the parameters are updated in place, so the caller's dict and arrays change too",
         "build a new dict: {key: value - learning_rate * grads['d' + key] for key, value in params.items()}",
         ("update_parameters.inputs_unchanged",)),
+    Misconception(
+        "update_returns_its_input", "update_parameters",
+        ((UPDATE, 'new = {key: value - learning_rate * grads[f"d{key}"] for key, value in params.items()}\n'
+                  "    return params"),),
+        "the new parameters are computed but the old dict is returned, so no step is ever taken",
+        "return the dict of updated parameters", ("update_parameters.matches_reference",
+                                                   "backward.constant_init_symmetric", "train.he_learns",
+                                                   "train.zeros_symmetric")),
     _m("update_ignores_learning_rate", "update_parameters", "value - learning_rate * grads", "value - grads",
        "the learning rate is not used (a step of size 1)", "multiply the gradient by learning_rate",
        "update_parameters.matches_reference", may_fail=("train.he_learns",)),
