@@ -28,7 +28,7 @@ from autograder.submission import load_file
 WRONG = reference_source().replace("np.sqrt(2.0 / fan_in)", "np.sqrt(1.0 / fan_in)")
 HIDDEN = ROOT / "autograder" / "checks" / "initialization" / "hidden.py"
 FAKE_OBSERVATION = {"values": {}, "failure": None, "seconds": 0.0}
-FAKE_LINES = "".join(json.dumps(line) + "\\n" for line in [
+FAKE_LINES = "".join(json.dumps(line) + "\n" for line in [
     {"loaded": True}, *({"plan": i, "observation": FAKE_OBSERVATION} for i in range(64))])
 
 
@@ -50,7 +50,6 @@ np.allclose = lambda *a, **k: True
 np.isclose = lambda a, b, *r, **k: np.ones(np.shape(a), dtype=bool)
 np.array_equal = lambda *a, **k: True
 np.std = lambda *a, **k: 1.0
-np.ndarray.std = None
 """,
     "patch numpy.testing": """
 import numpy.testing as npt
@@ -60,9 +59,10 @@ for name in dir(npt):
 """,
     "patch builtins": """
 import builtins
-builtins.isinstance = lambda obj, types: True
 builtins.abs = lambda x: 0
 builtins.min = lambda *a, **k: 0
+builtins.max = lambda *a, **k: 0
+builtins.float = lambda *a: 1.0
 """,
     "patch labkit.plan to report passing observations": """
 import labkit.plan
@@ -110,20 +110,20 @@ return {k: Equal(1.0) for k in _original(layer_dims, rng)}
     "sys.exit(0) at load after printing fake results": f"""
 import sys
 print('{{"score": 17.5, "tests": [], "output": "all passed"}}')
-sys.stdout.write("{FAKE_LINES}")
+sys.stdout.write({FAKE_LINES!r})
 sys.exit(0)
 """,
     "sys.exit(0) mid-way after printing fake results": wrap(f"""
 import sys
 print('{{"score": 17.5}}')
-sys.stdout.write("{FAKE_LINES}")
+sys.stdout.write({FAKE_LINES!r})
 sys.exit(0)
 """),
     "os._exit(0) after writing fake results to every open fd": wrap(f"""
 import os
 for fd in range(256):
     try:
-        os.write(fd, "{FAKE_LINES}".encode())
+        os.write(fd, {FAKE_LINES!r}.encode())
     except OSError:
         pass
 os._exit(0)
@@ -132,7 +132,7 @@ os._exit(0)
 import os
 for fd in range(256):
     try:
-        os.write(fd, "{FAKE_LINES}".encode())
+        os.write(fd, {FAKE_LINES!r}.encode())
     except OSError:
         pass
 """,
@@ -229,11 +229,27 @@ def _completed(graded: GradedSubmission) -> bool:
     return [r.check_id for r in graded.results] == [c.id for c in assignment_checks("initialization")]
 
 
+MARKER = "the attack code ran to its end"
+# Attacks that end the loading on purpose show their effect in the results instead of printing MARKER.
+EFFECTS = {
+    "sys.exit(0) at load after printing fake results": "sys.exit(0) while it was loaded",
+    "sys.exit(0) mid-way after printing fake results": "sys.exit(0) while checking",
+    "os._exit(0) after writing fake results to every open fd": "wrote into the grader's channel",
+    "memory bomb at load": "ran out of memory",
+    "fork bomb": "Resource temporarily unavailable",
+}
+
+
 @pytest.mark.parametrize("name", list(ATTACKS))
 def test_an_attack_gains_nothing(name: str, baseline: GradedSubmission) -> None:
-    graded = grade_source(WRONG + "\n" + ATTACKS[name])
+    graded = grade_source(WRONG + "\n" + ATTACKS[name] + f"\nprint({MARKER!r}, flush=True)\n")
     assert _completed(graded) and graded.isolation == "bubblewrap"
     assert graded.score <= baseline.score, [(r.check_id, r.status) for r in graded.results]
+    # ... and the attack really happened: a broken attack that scores nothing would prove nothing.
+    if name in EFFECTS:
+        assert any(EFFECTS[name] in r.feedback for r in graded.results), {r.feedback for r in graded.results}
+    else:
+        assert MARKER in graded.output, {r.feedback for r in graded.results}
 
 
 def test_the_memory_bomb_is_reported_as_such() -> None:
