@@ -91,3 +91,17 @@ def test_all_zero_units_are_identical():
     zeros = {"W1": np.zeros((3, 4)), "b1": np.zeros((1, 4)), "W2": np.zeros((4, 1))}
     assert unit_spread(unit_vectors(zeros, 1)) == 0.0
     assert min_pairwise_spread(unit_vectors(zeros, 1)) == 0.0
+
+
+def test_kurtosis_z_is_scipys_kurtosistest_at_the_sizes_the_checks_use() -> None:
+    # The battery computes the Anscombe-Glynn statistic itself (for speed); it must be scipy's, far tails too.
+    from scipy import stats as scipy_stats
+
+    from autograder.checks.stats import _kurtosis_z
+
+    for n in (2000, 4000, 8000):
+        for scale_of_tails in (1.0, 0.7, 1.6):  # normal, light tails, heavy tails: z near 0 and far out
+            rng = np.random.default_rng(n)
+            x = rng.standard_normal(n) * np.where(rng.random(n) < 0.1, scale_of_tails, 1.0)
+            x = x - x.mean()
+            assert _kurtosis_z(x)[1] == pytest.approx(scipy_stats.kurtosistest(x).statistic, rel=1e-9, abs=1e-9)
