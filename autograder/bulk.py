@@ -153,13 +153,17 @@ def grade_batch(paths: Sequence[Path | str], out_dir: Path | str, course: Course
     work = _Work(grader or grade_submission, course, assignment_name)
     deadline = _deadline(course, assignment_name)
 
+    lost_keys: set[str] = set()
+
     def lost(task: _Task, why: str, timed_out: bool, seconds: float) -> dict[str, Any]:
+        lost_keys.add(task.key)
         status = TIMEOUT if timed_out else CRASHED
         return failed_grade(task.submission, course, assignment_name, why, status, seconds).to_dict()
 
     for task, value in run_pool(tasks, jobs, work, deadline, lost):
         graded = GradedSubmission.from_dict(value)
-        journal.append(task.key, graded)
+        if task.key not in lost_keys:  # a lost worker is not journaled: a rerun tries that submission again
+            journal.append(task.key, graded)
         done[task.key] = graded
         progress.advance(graded)
     progress.finish()
@@ -174,4 +178,5 @@ def _deadline(course: Course, assignment_name: str) -> float:
     isolated runner's own per-check limits, never reached by a submission those limits can stop."""
     grading = course.grading
     checks = len(course.assignment(assignment_name).points)
-    return grading.load_timeout_seconds + checks * grading.check_timeout_seconds + DEADLINE_MARGIN_SECONDS
+    load = grading.execute_timeout_seconds if grading.execute_notebooks else grading.load_timeout_seconds
+    return load + checks * grading.check_timeout_seconds + DEADLINE_MARGIN_SECONDS

@@ -123,6 +123,11 @@ def test_a_submission_that_kills_its_worker_gets_an_error_row(tmp_path: Path) ->
     assert rows["mallory"]["status"] == "error" and "worker died" in rows["mallory"]["error"]
     results = json.loads((tmp_path / "out" / "submissions" / "mallory" / "results.json").read_text())
     assert results["score"] == 0 and all(t["status"] == "failed" for t in results["tests"])
+    # A lost worker may have been the machine's fault: the journal keeps no row, so a rerun tries again.
+    assert len(_journal_keys(tmp_path / "out")) == 2
+    again = grade_batch(sorted(folder.iterdir()), tmp_path / "out", COURSE, ASSIGNMENT, jobs=2)
+    assert {g.student_id: g.score for g in again}["mallory"] == by_id["alice"].score
+    assert len(_journal_keys(tmp_path / "out")) == 3
 
 
 def _slow_batch(folder: Path, count: int) -> list[Path]:
