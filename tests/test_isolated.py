@@ -75,6 +75,7 @@ def test_infinite_loop_times_out_only_its_check(level: str) -> None:
     graded = grade_source(SQUARES + "def g(x):\n    while True:\n        pass\n", CHECKS, isolation=level)
     assert _statuses(graded) == {"f.value": PASSED, "g.value": TIMEOUT, "h.value": PASSED}
     assert _feedback(graded, "g.value") == "timed out after 2 s while checking `g`"
+    assert graded.error is None  # the code loaded: one check's failure is not the submission's
 
 
 def test_later_checks_of_a_function_that_hung_are_not_run() -> None:
@@ -111,7 +112,7 @@ def test_a_failed_load_fails_every_check_with_its_reason(source: str, status: st
     graded = grade_source(source, CHECKS, load_timeout_seconds=3.0)
     assert set(_statuses(graded).values()) == {status}
     assert all(words in r.feedback for r in graded.results)
-    assert graded.score == 0.0
+    assert graded.score == 0.0 and words in graded.error  # said once for the whole submission too
 
 
 def test_output_is_kept_and_cut() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from ..graded import GradedSubmission
 from .common import NOT_GRADED, check_ids, submission_status
 
-FIXED_COLUMNS = ["student_id", "source", "score", "max_score", "status", "error"]
+FIXED_COLUMNS = ["student_id", "source", "score", "max_score", "status", "error", "isolation"]
 STATUS_SUFFIX = ":status"  # the column beside each check's points that holds its status
 
 
@@ -26,7 +26,8 @@ def gradebook_rows(graded: Sequence[GradedSubmission]) -> tuple[list[str], list[
         statuses = {r.check_id: r.status for r in submission.results}
         row = {"student_id": submission.student_id, "source": submission.source_path,
                "score": _number(submission.score), "max_score": _number(submission.max_score),
-               "status": submission_status(submission), "error": submission.error or ""}
+               "status": submission_status(submission), "error": submission.error or "",
+               "isolation": submission.isolation}
         for check_id in checks:
             row[check_id] = _number(submission.points.get(check_id, 0.0))
             row[check_id + STATUS_SUFFIX] = statuses.get(check_id, NOT_GRADED)

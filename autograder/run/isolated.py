@@ -157,6 +157,7 @@ class _Session:
         self.calls = [_functions_called(probe.plan) for _, probe in probes]
         self.results: dict[int, Result] = {}
         self.hung: list[int] = []  # checks that timed out
+        self.load_failure: str | None = None  # why the code could not be loaded at all, if it could not
 
     def run(self) -> list[Result]:
         while len(self.results) < len(self.probes):
@@ -208,6 +209,8 @@ class _Session:
             os.close(channel.pidfd)
 
     def _fail_all(self, pending: list[int], status: str, message: str) -> None:
+        if not self.results:  # the first load: nothing ran, the whole submission failed for this one reason
+            self.load_failure = message
         for i in pending:
             self.results[i] = _runner_result(self.probes[i][0], status, message, 0.0)
 
@@ -301,5 +304,4 @@ def grade_submission(submission: Submission, assignment_name: str | None = None,
         printed = session.printed(course.grading.output_kb)
     points = {r.check_id: round(max_points[r.check_id] * r.score, 6) for r in results}
     return GradedSubmission(submission.student_id, str(submission.path), results, points, max_points,
-                            time.perf_counter() - start, level, None, printed,
-                            warnings)
+                            time.perf_counter() - start, level, session.load_failure, printed, warnings)
