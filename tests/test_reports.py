@@ -5,6 +5,8 @@ import io
 import json
 import re
 
+import numpy as np
+
 from autograder.graded import GradedSubmission
 from autograder.labkit.framework import Result
 from autograder.reports.feedback import feedback_html, feedback_markdown
@@ -188,3 +190,23 @@ def test_the_signal_depth_check_draws_yours_beside_the_reference(reference_names
     assert len(series["yours: He"]) == len(series["reference: He"]) == 20
     assert series["yours: He"] != series["reference: He"]
     assert run_checks([check], reference_namespace, "figure")[0].figure is None
+
+
+def test_a_failed_distribution_check_draws_your_weights_against_the_target_normal(reference_namespace) -> None:
+    from autograder.checks import assignment_checks
+    from autograder.labkit.inprocess import run_checks
+    from autograder.reports.plots import check_figure
+
+    check = next(c for c in assignment_checks("initialization") if c.id == "initialize_he.distribution")
+    source = reference_namespace["initialize_he"]
+
+    def xavier(layer_dims, rng=None):  # std sqrt(1/n): every entry sqrt(2) too small
+        return {k: v / np.sqrt(2.0) for k, v in source(layer_dims, rng).items()}
+
+    result = run_checks([check], {**reference_namespace, "initialize_he": xavier}, "histogram")[0]
+    assert result.status == "failed" and result.figure["kind"] == "histogram"
+    yours, expected = result.figure["series"]["yours"], result.figure["series"]["expected N(0, 1)"]
+    centre = len(yours) // 2
+    assert yours[centre] > 1.2 * expected[centre]  # too narrow: more of the mass sits near 0
+    assert check_figure(result.figure).startswith(b"\x89PNG")
+    assert run_checks([check], reference_namespace, "histogram")[0].figure is None

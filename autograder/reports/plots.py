@@ -68,7 +68,10 @@ def counts_bar(labels: Sequence[str], counts: Sequence[int], title: str) -> byte
 
 def check_figure(figure: dict) -> bytes:
     """A verdict's figure (plain data): kind "per_layer" draws one line per series over the layers,
-    "yours" solid and "reference" dashed in the same colour, on a log scale when figure["log"]."""
+    "yours" solid and "reference" dashed in the same colour, on a log scale when figure["log"];
+    kind "histogram" draws your density as bars over figure["centres"] and the expected one as a line."""
+    if figure["kind"] == "histogram":
+        return _histogram_figure(figure)
     fig = _figure(7, 3.6)
     ax = fig.add_subplot()
     colors: dict[str, str] = {}
@@ -87,5 +90,24 @@ def check_figure(figure: dict) -> bytes:
     ax.set_title(figure["title"])
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, ncols=2)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _histogram_figure(figure: dict) -> bytes:
+    fig = _figure(7, 3.2)
+    ax = fig.add_subplot()
+    centres = figure["centres"]
+    width = centres[1] - centres[0]
+    for label, values in sorted(figure["series"].items()):
+        if label == "yours":
+            ax.bar(centres, values, width=width, color="#cf222e", alpha=0.6, label="your weights")
+        else:
+            ax.plot(centres, values, color="#1f2328", linestyle="--", linewidth=1.5, label=label)
+    ax.set_xlabel(figure["xlabel"])
+    ax.set_ylabel("density")
+    ax.set_title(figure["title"], fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return _png(fig)

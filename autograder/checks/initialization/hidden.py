@@ -285,8 +285,20 @@ def _distribution_check(function: str, points_note: str) -> Check:
                         return False
         return True
 
+    def figure(values: dict, p: Probe) -> dict:
+        """Your entries of the matrix whose std is furthest off, in units of the target std, against N(0, 1)."""
+        what, W, std = max(matrices(values, p), key=lambda m: abs(np.log((float(m[1].std()) or 1e-300) / m[2])))
+        edges = np.linspace(-6.0, 6.0, 61)
+        counts, _ = np.histogram(np.clip(W.ravel() / std, -6.0, 6.0), edges)
+        centres = (edges[:-1] + edges[1:]) / 2
+        return {"kind": "histogram", "title": f"{what}: your weights / the target std {std:.3g}",
+                "xlabel": "weight / target std", "centres": centres.tolist(),
+                "series": {"yours": (counts / (W.size * (edges[1] - edges[0]))).tolist(),
+                           "expected N(0, 1)": (np.exp(-centres**2 / 2) / np.sqrt(2 * np.pi)).tolist()}}
+
     return hidden_check(f"{function}.distribution", f"every weight matrix passes the calibrated normal battery "
-                        f"({points_note})", HE if function == "initialize_he" else INIT, probe, assess, same)
+                        f"({points_note})", HE if function == "initialize_he" else INIT, probe, assess, same,
+                        figure=figure)
 
 
 def _rng_check(function: str) -> Check:
