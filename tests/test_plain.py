@@ -56,7 +56,8 @@ def test_tuple_kinds_check_length_and_drop_opaque_items() -> None:
 
 
 @pytest.mark.parametrize("text", ['{"__array__": ["object", [1], "AA=="]}', '{"__array__": ["float64", [2], "AA=="]}',
-                                  "not json", '{"__array__": ["float64", [-1], ""]}', "[" * 100 + "]" * 100])
+                                  "not json", '{"__array__": ["float64", [-1], ""]}', "[" * 100 + "]" * 100,
+                                  '{"loaded": ' + "9" * 5000 + "}"])
 def test_loads_refuses_malformed_or_forbidden_text(text: str) -> None:
     with pytest.raises(ChannelError):
         loads(text)

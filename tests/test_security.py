@@ -136,6 +136,10 @@ for fd in range(256):
     except OSError:
         pass
 """,
+    "an oversized number on the result channel": """
+import os, sys
+os.write(int(sys.argv[1]), b'{"loaded": ' + b"9" * 5000 + b"}\\n")
+""",
     "read the reference and hidden checks from disk": f"""
 _texts = []
 for _path in ({str(REFERENCE)!r}, {str(HIDDEN)!r}, "/proc/1/root{REFERENCE}", "/proc/self/root{REFERENCE}"):
@@ -237,6 +241,7 @@ EFFECTS = {
     "os._exit(0) after writing fake results to every open fd": "wrote into the grader's channel",
     "memory bomb at load": "ran out of memory",
     "fork bomb": "Resource temporarily unavailable",
+    "an oversized number on the result channel": "wrote data the grader cannot read",
 }
 
 
