@@ -33,14 +33,16 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 
 def submission_key(submission: Submission) -> str:
     """The journal key: the student id and the sha256 of what is graded (the answer code, or why there is none)."""
-    content = f"{submission.kind}\0{submission.source}\0{submission.error or ''}"
+    # The cells count too: the execute-notebooks mode runs them (the fingerprint says whether it is on).
+    content = f"{submission.kind}\0{submission.source}\0{submission.error or ''}\0" + "\0".join(submission.cells)
     return f"{submission.student_id}:{hashlib.sha256(content.encode()).hexdigest()}"
 
 
 def grading_fingerprint(course: Course, assignment_name: str) -> str:
     """What grades depend on besides the submission: a different value means old journal lines do not apply."""
     assignment = course.assignment(assignment_name)
-    settings = {"assignment": assignment.name, "salt": course.seed_salt, "points": assignment.points}
+    settings = {"assignment": assignment.name, "salt": course.seed_salt, "points": assignment.points,
+                "execute_notebooks": course.grading.execute_notebooks}
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -179,4 +181,5 @@ def _deadline(course: Course, assignment_name: str) -> float:
     grading = course.grading
     checks = len(course.assignment(assignment_name).points)
     load = grading.execute_timeout_seconds if grading.execute_notebooks else grading.load_timeout_seconds
-    return load + checks * grading.check_timeout_seconds + DEADLINE_MARGIN_SECONDS
+    # Every check may time out, and each timeout or crash starts a new child that loads the code again.
+    return (checks + 1) * (load + grading.check_timeout_seconds) + DEADLINE_MARGIN_SECONDS

@@ -187,3 +187,15 @@ def test_key_is_student_and_content() -> None:
     assert submission_key(one) == submission_key(Submission("ann", Path("b/ann.py"), "python", "def f(): pass"))
     assert submission_key(one) != submission_key(Submission("bob", Path("a/ann.py"), "python", "def f(): pass"))
     assert submission_key(one) != submission_key(Submission("ann", Path("a/ann.py"), "python", "def f(): 1"))
+
+
+def test_the_journal_tells_execute_mode_and_non_answer_cells_apart() -> None:
+    import dataclasses
+
+    from autograder.bulk import grading_fingerprint, submission_key
+    from autograder.submission import NOTEBOOK, Submission
+
+    executing = dataclasses.replace(COURSE, grading=dataclasses.replace(COURSE.grading, execute_notebooks=True))
+    assert grading_fingerprint(COURSE, ASSIGNMENT) != grading_fingerprint(executing, ASSIGNMENT)
+    one = Submission("ada", Path("ada.ipynb"), NOTEBOOK, "def f(): pass", cells=("X = 1", "def f(): pass"))
+    assert submission_key(one) != submission_key(dataclasses.replace(one, cells=("X = 2", "def f(): pass")))

@@ -82,3 +82,16 @@ def test_numerical_gradient_uses_the_students_forward_and_cost(reference_namespa
     grads = reference_namespace["backward"](AL, Y, caches)
     for key, value in grads.items():
         assert np.allclose(observation["values"]["n"][key], value, atol=1e-8)
+
+
+def test_a_cost_that_is_not_a_float_fails_the_numerical_gradient_step_by_name(reference_namespace) -> None:
+    # A common mistake: compute_cost without the mean returns an (m, 1) array, not a float.
+    def compute_cost(AL, Y):
+        return -(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))
+
+    namespace = {**reference_namespace, "compute_cost": compute_cost}
+    X, Y = np.ones((3, 2)), np.array([[1.0], [0.0], [1.0]])
+    params = reference_namespace["initialize_he"]([2, 2, 1], rng=np.random.default_rng(0))
+    observation = execute([numerical_gradient("n", params, X, Y, "tanh", 1e-6)], namespace)
+    assert observation["failure"]["kind"] == "invalid" and observation["failure"]["function"] == "compute_cost"
+    assert "should be a Python float" in observation["failure"]["message"]

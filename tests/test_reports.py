@@ -210,3 +210,11 @@ def test_a_failed_distribution_check_draws_your_weights_against_the_target_norma
     assert yours[centre] > 1.2 * expected[centre]  # too narrow: more of the mass sits near 0
     assert check_figure(result.figure).startswith(b"\x89PNG")
     assert run_checks([check], reference_namespace, "histogram")[0].figure is None
+
+
+def test_the_gradebook_defuses_spreadsheet_formulas_in_student_ids() -> None:
+    import dataclasses
+
+    evil = dataclasses.replace(ANN, student_id='=HYPERLINK("http://x","y")', error="+1")
+    row = next(csv.DictReader(io.StringIO(gradebook_csv([evil]))))
+    assert row["student_id"] == '\'=HYPERLINK("http://x","y")' and row["error"] == "'+1"

@@ -24,7 +24,6 @@ PUBLIC, HIDDEN = "public", "hidden"
 # Result statuses. PASSED and FAILED come from verdicts; the others from the runner.
 PASSED, FAILED = "passed", "failed"
 TIMEOUT, CRASHED = "timeout", "crashed"
-STATUSES = (PASSED, FAILED, NOT_ATTEMPTED, MISSING, ERROR, INVALID, TIMEOUT, CRASHED)
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,9 @@ def gradebook_rows(graded: Sequence[GradedSubmission]) -> tuple[list[str], list[
     rows = []
     for submission in sorted(graded, key=lambda g: (g.student_id, g.source_path)):
         statuses = {r.check_id: r.status for r in submission.results}
-        row = {"student_id": submission.student_id, "source": submission.source_path,
+        row = {"student_id": _cell(submission.student_id), "source": _cell(submission.source_path),
                "score": _number(submission.score), "max_score": _number(submission.max_score),
-               "status": submission_status(submission), "error": submission.error or "",
+               "status": submission_status(submission), "error": _cell(submission.error or ""),
                "isolation": submission.isolation}
         for check_id in checks:
             row[check_id] = _number(submission.points.get(check_id, 0.0))
@@ -43,3 +43,8 @@ def gradebook_csv(graded: Sequence[GradedSubmission]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (student ids come from file names: `=HYPERLINK(...).py`)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -186,6 +186,6 @@ def loads(text: str) -> Any:
     """JSON text -> plain data (trusted side). Raises ChannelError on anything else."""
     try:
         raw = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as error:
-        raise ChannelError(f"not JSON: {error}") from None
+    except (ValueError, RecursionError) as error:  # ValueError also covers ints beyond Python's digit limit
+        raise ChannelError(f"not JSON: {str(error)[:200]}") from None
     return _decode(raw, 0)

@@ -138,12 +138,8 @@ def _run_call(step: Step, namespace: Namespace, originals: dict[str, Any], value
     kwargs = _resolve(step["kwargs"], originals)
     result = _invoke(step["function"], target, args, kwargs)
     originals[step["id"]] = result
-    try:
-        values[step["id"]] = to_plain(result, step["returns"], f"what `{step['function']}` returned")
-    except InvalidReturn as error:
-        raise StepFailed({"kind": INVALID, "function": step["function"], "message": str(error)}) from None
+    values[step["id"]] = _converted(step["function"], result, step["returns"])
     if step["report_args"]:
-        # Only our own literal inputs are reported (refs are the student's objects anyway).
         values[step["id"] + ".args_after"] = {
             "args": [_plain_or_none(a) for a in args],
             "kwargs": {k: _plain_or_none(v) for k, v in kwargs.items()},
@@ -157,6 +153,14 @@ def _plain_or_none(value: Any) -> Any:
         return None
 
 
+def _converted(function: str, result: Any, kind: str | list) -> Any:
+    """What a student function returned, as plain data of `kind`; a wrong type fails the step (INVALID)."""
+    try:
+        return to_plain(result, kind, f"what `{function}` returned")
+    except InvalidReturn as error:
+        raise StepFailed({"kind": INVALID, "function": function, "message": str(error)}) from None
+
+
 def _run_numerical_gradient(step: Step, namespace: Namespace, originals: dict[str, Any],
                             values: dict[str, Any]) -> None:
     forward = _lookup(namespace, "forward")
@@ -166,8 +170,9 @@ def _run_numerical_gradient(step: Step, namespace: Namespace, originals: dict[st
     eps, activation = step["epsilon"], step["activation"]
 
     def cost_at(p: dict) -> float:
-        AL = _invoke("forward", forward, [X, p], {"activation": activation})[0]
-        return float(_invoke("compute_cost", compute_cost, [AL, Y], {}))
+        AL = _converted("forward", _invoke("forward", forward, [X, p], {"activation": activation}),
+                        ["array", "opaque"])[0]
+        return _converted("compute_cost", _invoke("compute_cost", compute_cost, [AL, Y], {}), "float")
 
     gradient = {}
     for key, value in params.items():
