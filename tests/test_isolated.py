@@ -190,3 +190,18 @@ def test_execute_notebooks_mode_runs_every_cell_first() -> None:
                                 tight_course(checks=CHECKS, execute_notebooks=True), CHECKS)
     assert _statuses(executed) == {"f.value": PASSED, "g.value": PASSED, "h.value": PASSED}
     assert "cell 5 raised RuntimeError: an experiment broke" in executed.output
+
+
+def test_the_runtime_copy_is_shared_and_refused_once_others_can_write_it(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    from autograder.run.sandbox import SandboxUnavailableError, runtime_dir
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    first, second = runtime_dir.__wrapped__(), runtime_dir.__wrapped__()  # uncached: made once, then reused
+    assert first == second and first.parent == tmp_path and (first / "child.py").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [first.name]  # no staging folder left behind
+    (first / "labkit" / "plan.py").chmod(0o666)
+    with pytest.raises(SandboxUnavailableError, match="not ours alone"):
+        runtime_dir.__wrapped__()

@@ -10,12 +10,13 @@ Two levels:
 Both levels give the child the same fixed environment (no proxies, no grading marker).
 """
 
-import atexit
 import compileall
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -103,18 +104,42 @@ def package_dirs() -> list[str]:
 
 @cache
 def runtime_dir() -> Path:
-    """A private, world-readable copy of labkit and the child program (made once per process).
+    """A world-readable copy of labkit and the child program: the only code of ours the child sees.
 
-    The child never sees the repository: only this copy, compiled ahead so it starts fast.
+    One folder per version of that code, shared by every grading process (workers end without running
+    atexit handlers, so per-process copies were left behind), compiled ahead so children start fast.
+    It is made under a temporary name and renamed into place, so it is complete or absent, and it is
+    used only if this user owns it and no one else can write to it.
     """
-    root = Path(tempfile.mkdtemp(prefix="labrt-"))
-    atexit.register(shutil.rmtree, root, True)
-    shutil.copytree(LABKIT, root / "labkit", ignore=shutil.ignore_patterns("__pycache__", "test_*"))
-    shutil.copy(CHILD, root / "child.py")
-    compileall.compile_dir(root, quiet=1)
-    for path in [root, *root.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
+    files = sorted(p for p in LABKIT.rglob("*.py") if "__pycache__" not in p.parts and not p.name.startswith("test_"))
+    digest = hashlib.sha256()
+    for path in [*files, CHILD]:
+        digest.update(str(path.relative_to(LABKIT.parent) if path != CHILD else "child.py").encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    root = Path(tempfile.gettempdir()) / f"labrt-{digest.hexdigest()[:20]}"
+    if not root.exists():
+        staging = Path(tempfile.mkdtemp(prefix="labrt-staging-"))
+        shutil.copytree(LABKIT, staging / "labkit", ignore=shutil.ignore_patterns("__pycache__", "test_*"))
+        shutil.copy(CHILD, staging / "child.py")
+        compileall.compile_dir(staging, quiet=1)
+        for path in [staging, *staging.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        try:
+            staging.rename(root)
+        except OSError:  # another process made it first
+            shutil.rmtree(staging, ignore_errors=True)
+    if not _trustworthy(root):
+        raise SandboxUnavailableError(f"{root} exists but is not ours alone; remove it and grade again")
     return root
+
+
+def _trustworthy(root: Path) -> bool:
+    """Owned by us, with nothing in it that another user could write."""
+    for path in [root, *root.rglob("*")]:
+        info = path.lstat()
+        if info.st_uid != os.geteuid() or info.st_mode & 0o022 or stat.S_ISLNK(info.st_mode):
+            return False
+    return True
 
 
 def _python_paths() -> list[Path]:
