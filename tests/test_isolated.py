@@ -205,3 +205,17 @@ def test_the_runtime_copy_is_shared_and_refused_once_others_can_write_it(tmp_pat
     (first / "labkit" / "plan.py").chmod(0o666)
     with pytest.raises(SandboxUnavailableError, match="not ours alone"):
         runtime_dir.__wrapped__()
+
+
+def test_auto_never_falls_back_to_running_as_the_graders_own_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograder.run import sandbox
+
+    monkeypatch.setattr(sandbox, "bubblewrap_works", lambda: False)
+    monkeypatch.setattr(sandbox, "rlimits_uid", lambda: None)
+    with pytest.raises(sandbox.SandboxUnavailableError, match="no safe isolation here"):
+        sandbox.resolve_level("auto")
+    with pytest.warns(UserWarning, match="write what it may write"):
+        assert sandbox.resolve_level("rlimits")[0] == RLIMITS  # asked for explicitly: allowed, with the risk said
+    monkeypatch.setattr(sandbox, "rlimits_uid", lambda: 123456)
+    with pytest.warns(UserWarning, match="weaker isolation"):
+        assert sandbox.resolve_level("auto")[0] == RLIMITS

@@ -209,11 +209,27 @@ def resolve_level(requested: str) -> tuple[str, list[str]]:
         return BUBBLEWRAP, []
     if requested == BUBBLEWRAP:
         raise SandboxUnavailableError("isolation = 'bubblewrap' but bubblewrap does not work on this machine")
+    own_user = rlimits_uid() is not None
+    if requested == "auto" and not own_user:
+        # Running as the grader's own user, submission code could write the journal and other students'
+        # results: never fall into that silently.
+        raise SandboxUnavailableError(
+            "no safe isolation here: bubblewrap does not work, and submissions cannot run as a user of their "
+            "own (run as root with Python where other users can reach it). Install bubblewrap "
+            "(apt-get install bubblewrap), or set isolation = 'rlimits' in course.toml to accept the risk")
     why = "bubblewrap is not available here" if requested == "auto" else "isolation = 'rlimits'"
     message = (f"weaker isolation ({why}): submissions run with resource limits in a private directory, "
-               "but can read any file their user may read")
+               "but can read any file their user may read"
+               + ("" if own_user else ", and, running as the grader's own user, write what it may write"))
     warnings.warn(message, stacklevel=2)
     return RLIMITS, [message]
+
+
+def rlimits_uid() -> int | None:
+    """The uid rlimits-level children run as: their own, or None when they must keep ours (not root, or the
+    interpreter lives where other users cannot reach it, e.g. /root/.pyenv)."""
+    uid = child_uid()
+    return uid if uid is not None and _reachable_by_others(Path(sys.executable).resolve()) else None
 
 
 def _reachable_by_others(path: Path) -> bool:
@@ -268,8 +284,7 @@ def start_child(level: str, grading: Grading, stdin_fd: int, result_fd: int, out
         command = [*_bwrap_command(SCRATCH_MB, uid), sys.executable, "-I", "-S", f"{RUNTIME_INSIDE}/child.py"]
         env, cwd, user = {**BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "PWD": "/tmp"}, None, None
     else:
-        if uid is not None and not _reachable_by_others(Path(sys.executable).resolve()):
-            uid = None  # the interpreter lives where other users cannot reach (e.g. /root): keep our uid
+        uid = rlimits_uid()
         workdir = tempfile.mkdtemp(prefix="tmp")
         if uid is not None:
             os.chown(workdir, uid, uid)
