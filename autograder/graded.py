@@ -13,7 +13,7 @@ class GradedSubmission:
     results -- one Result per check, in catalogue order (scores are fractions)
     points -- check id -> points earned; max_points -- check id -> points possible
     error -- why the submission could not be graded at all (unreadable file, no code), else None
-    isolation -- the isolation level in force ("bubblewrap", "rlimits", "in-process")
+    isolation -- the isolation level in force ("bubblewrap", "rlimits"; "none" when no code ran)
     """
 
     student_id: str

@@ -18,15 +18,7 @@ from functools import cache
 from pathlib import Path, PurePosixPath
 
 from .course import Assignment, Course, load_course
-from .labkit.notebook import (
-    SETUP_CELL,
-    answer_code,
-    cell_source,
-    defined_functions,
-    nbgrader_metadata,
-    read_cells,
-    strip_ipython,
-)
+from .labkit.notebook import answer_code, cell_source, defined_functions, nbgrader_metadata, read_cells, setup_code
 
 NOTEBOOK, PYTHON = "notebook", "python"
 DEFAULT_PREAMBLE = ("import numpy as np\nfrom labkit import check, data, plots\n"
@@ -81,10 +73,7 @@ def _reference_names(reference: Path) -> frozenset[str]:
 
 def release_preamble(assignment: Assignment) -> str:
     """The release notebook's setup cell: the imports every student's code runs after."""
-    for cell in _release_cells(assignment):
-        if nbgrader_metadata(cell).get("grade_id") == SETUP_CELL:
-            return strip_ipython(cell_source(cell))
-    return DEFAULT_PREAMBLE
+    return setup_code(_release_cells(assignment)) or DEFAULT_PREAMBLE
 
 
 def _release_cells(assignment: Assignment) -> list[dict]:

@@ -7,7 +7,7 @@ Measures, as medians over --runs runs on this machine:
   student's setup cell (`import numpy as np`) costs wherever their code runs;
 - grading a submission whose every function is a stub (no student computation at all);
 - grading the reference solution, and how much of that is the student's own code running inside the child
-  (the time the probe plans spend, as the child reports it).
+  (the wall time the parent measured for each check's plan, summed).
 The overhead beyond the student's own computation is the reference's grading time minus its calls and
 minus numpy's import. Prints a table and writes it to bench/results/overhead.txt. Numbers, not assertions.
 """

@@ -151,8 +151,9 @@ class _Session:
     """
 
     def __init__(self, level: str, grading: Grading, header: str, probes: list[tuple[Check, Probe]],
-                 output: BinaryIO) -> None:
+                 output: BinaryIO, load_timeout: float) -> None:
         self.level, self.grading, self.header, self.probes, self.output = level, grading, header, probes, output
+        self.load_timeout = load_timeout  # loading may run the whole notebook (execute mode): its own budget
         self.plans = [plain.dumps(probe.plan) for _, probe in probes]
         self.calls = [_functions_called(probe.plan) for _, probe in probes]
         self.results: dict[int, Result] = {}
@@ -216,8 +217,7 @@ class _Session:
 
     def _load(self, child: Child, channel: _Channel, pending: list[int]) -> bool:
         """Wait for the child to load the code; False (and every remaining check failed) if it could not."""
-        executes = '"cells":' in self.header  # the whole notebook runs before the checks: its own budget
-        timeout = self.grading.execute_timeout_seconds if executes else self.grading.load_timeout_seconds
+        timeout = self.load_timeout
         try:
             line = channel.read_line(timeout)
             if line is None:
@@ -295,11 +295,13 @@ def grade_submission(submission: Submission, assignment_name: str | None = None,
     salt = submission_salt(course.seed_salt, submission.source)
     probes = [(check, check.probe(check_seed(check.id, salt))) for check in checks]
     request = {"preamble": release_preamble(assignment), "source": submission.source}
+    load_timeout = course.grading.load_timeout_seconds
     if course.grading.execute_notebooks and submission.cells:
         request["cells"] = list(submission.cells)
+        load_timeout = course.grading.execute_timeout_seconds
     header = plain.dumps(request)
     with tempfile.TemporaryFile() as output:
-        session = _Session(level, course.grading, header, probes, output)
+        session = _Session(level, course.grading, header, probes, output, load_timeout)
         results = session.run()
         printed = session.printed(course.grading.output_kb)
     points = {r.check_id: round(max_points[r.check_id] * r.score, 6) for r in results}
