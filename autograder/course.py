@@ -15,7 +15,7 @@ class Grading:
     jobs: int = 2
     check_timeout_seconds: float = 10.0
     load_timeout_seconds: float = 20.0
-    cpu_seconds: int = 60
+    cpu_seconds: int = 600  # a backstop: a child runs every check, each bounded by check_timeout_seconds
     memory_mb: int = 2048
     output_kb: int = 256
     max_processes: int = 32
