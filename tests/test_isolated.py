@@ -219,3 +219,16 @@ def test_auto_never_falls_back_to_running_as_the_graders_own_user(monkeypatch: p
     monkeypatch.setattr(sandbox, "rlimits_uid", lambda: 123456)
     with pytest.warns(UserWarning, match="weaker isolation"):
         assert sandbox.resolve_level("auto")[0] == RLIMITS
+
+
+def test_a_child_that_cannot_start_leaves_no_descriptor_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autograder.run import isolated
+
+    def refuse(*args, **kwargs):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(isolated, "start_child", refuse)
+    before = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(OSError, match="no more processes"):
+        grade_source(SQUARES, CHECKS)
+    assert len(os.listdir("/proc/self/fd")) == before

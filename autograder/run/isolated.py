@@ -188,9 +188,17 @@ class _Session:
             read_fd, write_fd = os.pipe()
             try:
                 child = start_child(self.level, self.grading, request.fileno(), write_fd, self.output.fileno())
+            except BaseException:
+                os.close(read_fd)
+                raise
             finally:
                 os.close(write_fd)
-        return child, _Channel(read_fd, os.pidfd_open(child.process.pid))
+        try:
+            return child, _Channel(read_fd, os.pidfd_open(child.process.pid))
+        except BaseException:  # never leave a started child, or our end of its channel, behind
+            child.kill()
+            os.close(read_fd)
+            raise
 
     def _one_child(self, pending: list[int]) -> None:
         child, channel = self._start(pending)

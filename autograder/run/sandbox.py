@@ -292,8 +292,13 @@ def start_child(level: str, grading: Grading, stdin_fd: int, result_fd: int, out
         env, cwd, user = {**BASE_ENV, "HOME": workdir, "TMPDIR": workdir, "PWD": workdir}, workdir, uid
     # -S skips site's .pth processing (~30 ms a child): the child puts the package folders on sys.path itself.
     command += [str(result_fd), *limits_for(grading, uid).argv(), *package_dirs()]
-    process = subprocess.Popen(
-        command, stdin=stdin_fd, stdout=output_fd, stderr=output_fd, pass_fds=(result_fd,), env=env, cwd=cwd,
-        start_new_session=True, user=user, group=user, extra_groups=[] if user is not None else None,
-    )
+    try:
+        process = subprocess.Popen(
+            command, stdin=stdin_fd, stdout=output_fd, stderr=output_fd, pass_fds=(result_fd,), env=env, cwd=cwd,
+            start_new_session=True, user=user, group=user, extra_groups=[] if user is not None else None,
+        )
+    except BaseException:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
     return Child(process, level, uid, workdir)
