@@ -21,7 +21,7 @@ from .checks import assignment_checks
 from .course import Course
 from .graded import GradedSubmission
 from .journal import JOURNAL_NAME, Journal
-from .labkit.framework import CRASHED, TIMEOUT, Result
+from .labkit.framework import CRASHED, TIMEOUT
 from .pool import run_pool
 from .reports.writer import write_batch_reports
 from .submission import Submission, load_submissions
@@ -57,16 +57,11 @@ def folder_names(submissions: Sequence[Submission]) -> list[str]:
             for name, key in zip(names, keys, strict=True)]
 
 
-def failed_grade(submission: Submission, course: Course, assignment_name: str, error: str, status: str,
-                 seconds: float) -> GradedSubmission:
+def _not_run(submission: Submission, course: Course, assignment_name: str, status: str, error: str,
+             seconds: float) -> GradedSubmission:
     """The row of a submission whose grading itself failed: every check `status` with zero points, and why."""
-    points = course.assignment(assignment_name).points
-    results = [Result(c.id, c.function, c.title, c.visibility, status, 0.0, error)
-               for c in assignment_checks(assignment_name)]
-    return GradedSubmission(student_id=submission.student_id, source_path=str(submission.path), results=results,
-                            points={r.check_id: 0.0 for r in results},
-                            max_points={r.check_id: points[r.check_id] for r in results}, seconds=seconds,
-                            isolation="none", error=error)
+    return GradedSubmission.not_run(submission.student_id, str(submission.path), assignment_checks(assignment_name),
+                                    course.assignment(assignment_name).points, status, error, seconds)
 
 
 @dataclass(frozen=True)
@@ -88,9 +83,8 @@ class _Work:
         try:
             graded = self.grader(task.submission, self.assignment_name, self.course)
         except Exception as error:  # a fault of the grader itself, not of the student's code
-            graded = failed_grade(task.submission, self.course, self.assignment_name,
-                                  f"internal grader error: {type(error).__name__}: {error}", CRASHED,
-                                  time.monotonic() - started)
+            graded = _not_run(task.submission, self.course, self.assignment_name, CRASHED,
+                              f"internal grader error: {type(error).__name__}: {error}", time.monotonic() - started)
         return graded.to_dict()
 
 
@@ -160,7 +154,7 @@ def grade_batch(paths: Sequence[Path | str], out_dir: Path | str, course: Course
     def lost(task: _Task, why: str, timed_out: bool, seconds: float) -> dict[str, Any]:
         lost_keys.add(task.key)
         status = TIMEOUT if timed_out else CRASHED
-        return failed_grade(task.submission, course, assignment_name, why, status, seconds).to_dict()
+        return _not_run(task.submission, course, assignment_name, status, why, seconds).to_dict()
 
     for task, value in run_pool(tasks, jobs, work, deadline, lost):
         graded = GradedSubmission.from_dict(value)

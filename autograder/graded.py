@@ -1,9 +1,10 @@
 """What grading one submission produces: plain data that every report and the journal are made from."""
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .labkit.framework import Result
+from .labkit.framework import Check, Result
 
 
 @dataclass(frozen=True)
@@ -41,3 +42,11 @@ class GradedSubmission:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GradedSubmission":
         return cls(**{**data, "results": [Result(**r) for r in data["results"]]})
+
+    @classmethod
+    def not_run(cls, student_id: str, source_path: str, checks: Iterable[Check], max_points: dict[str, float],
+                status: str, error: str, seconds: float) -> "GradedSubmission":
+        """A submission none of whose code ran (unreadable file, lost worker): every check `status`, no points."""
+        results = [Result(c.id, c.function, c.title, c.visibility, status, 0.0, error) for c in checks]
+        return cls(student_id, source_path, results, {r.check_id: 0.0 for r in results},
+                   {r.check_id: max_points[r.check_id] for r in results}, seconds, "none", error)

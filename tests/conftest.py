@@ -12,7 +12,9 @@ REFERENCE = ROOT / "solutions" / "initialization" / "reference.py"
 
 def reference_source() -> str:
     """The reference as a student would write it: solution markers removed."""
-    return "\n".join(line for line in REFERENCE.read_text().splitlines() if "### " not in line) + "\n"
+    from autograder.checks.reference import reference_source as with_markers
+
+    return "\n".join(line for line in with_markers().splitlines() if "### " not in line) + "\n"
 
 
 def exec_submission(source: str) -> dict[str, Any]:

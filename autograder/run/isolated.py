@@ -276,13 +276,6 @@ class _Session:
         return text + (f"\n[... output cut at {limit_kb} KB]" if size > limit_kb * 1024 else "")
 
 
-def _ungradable(submission: Submission, checks: list[Check], points: dict[str, float],
-                seconds: float) -> GradedSubmission:
-    results = [_runner_result(c, ERROR, submission.error or "", 0.0) for c in checks]
-    return GradedSubmission(submission.student_id, str(submission.path), results, dict.fromkeys(points, 0.0),
-                            points, seconds, "none", submission.error)
-
-
 def grade_submission(submission: Submission, assignment_name: str | None = None, course: Course | None = None,
                      checks: list[Check] | None = None) -> GradedSubmission:
     """Grade one submission in a sandboxed child; every verdict is reached in this process.
@@ -298,7 +291,8 @@ def grade_submission(submission: Submission, assignment_name: str | None = None,
         raise ValueError(f"checks without points in course.toml [assignments.{assignment.name}.points]: {unpriced}")
     max_points = {c.id: assignment.points[c.id] for c in checks}
     if submission.error is not None:
-        return _ungradable(submission, checks, max_points, time.perf_counter() - start)
+        return GradedSubmission.not_run(submission.student_id, str(submission.path), checks, max_points, ERROR,
+                                        submission.error, time.perf_counter() - start)
     level, warnings = resolve_level(course.grading.isolation)
     salt = submission_salt(course.seed_salt, submission.source)
     probes = [(check, check.probe(check_seed(check.id, salt))) for check in checks]
