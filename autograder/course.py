@@ -1,8 +1,13 @@
 """course.toml -> typed settings of the course, its assignments and grading."""
 
-import tomllib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Gradescope's default image (Ubuntu 22.04) has Python 3.10
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE_FILE = ROOT / "course.toml"
@@ -23,6 +28,14 @@ class Grading:
     execute_notebooks: bool = False  # run every code cell (IPython shell, magics too) before the checks
     execute_timeout_seconds: float = 300.0  # wall time for that whole run
     hidden_visibility: str = "after_published"  # Gradescope visibility of hidden checks' results
+    submission_timeout_seconds: float = 0.0  # wall time for all of a submission's children; 0: derived (below)
+    sandbox_uid_base: int = 2_000_000_000  # children run under a fresh uid from this range (as root)
+    sandbox_uid_count: int = 65_536
+
+    def submission_budget(self, load_timeout: float) -> float:
+        """The wall time one submission may use in all: configured, else one load and ten checks' worth of
+        timeouts, so that reloads after crashes cannot multiply the per-check limits."""
+        return self.submission_timeout_seconds or load_timeout + 10 * self.check_timeout_seconds
 
 
 @dataclass(frozen=True)
@@ -36,6 +49,7 @@ class Assignment:
     reference: Path
     release: Path
     points: dict[str, float]
+    reveal_answers: bool = False  # ship the questions' answer key with the release (self-study)
 
     @property
     def source_notebook(self) -> Path:
@@ -79,6 +93,7 @@ def load_course(path: Path = COURSE_FILE) -> Course:
             reference=base / spec["reference"],
             release=base / spec["release"],
             points={k: float(v) for k, v in spec.get("points", {}).items()},
+            reveal_answers=spec.get("reveal_answers", False) is True,  # anything but true keeps answers hidden
         )
         for name, spec in data["assignments"].items()
     }
