@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from .checks import assignment_checks
 from .course import Course
-from .graded import GradedSubmission
+from .graded import GradedSubmission, bounded
 from .journal import JOURNAL_NAME, Journal
 from .labkit.framework import CRASHED, TIMEOUT
 from .pool import run_pool
@@ -28,6 +28,7 @@ from .submission import Submission, load_submissions
 
 Grader = Callable[[Submission, str, Course], GradedSubmission]  # grade_submission(submission, assignment, course)
 DEADLINE_MARGIN_SECONDS = 60.0
+MAX_FOLDER_CHARS = 80  # a report folder's name: far below any file system's limit (255 bytes)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 
 
@@ -35,7 +36,8 @@ def submission_key(submission: Submission) -> str:
     """The journal key: the student id and the sha256 of what is graded (the answer code, or why there is none)."""
     # The cells count too: the execute-notebooks mode runs them (the fingerprint says whether it is on).
     content = f"{submission.kind}\0{submission.source}\0{submission.error or ''}\0" + "\0".join(submission.cells)
-    return f"{submission.student_id}:{hashlib.sha256(content.encode()).hexdigest()}"
+    digest = hashlib.sha256(content.encode("utf-8", "backslashreplace")).hexdigest()
+    return f"{submission.student_id}:{digest}"
 
 
 def grading_fingerprint(course: Course, assignment_name: str) -> str:
@@ -46,10 +48,20 @@ def grading_fingerprint(course: Course, assignment_name: str) -> str:
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def _folder_name(student_id: str) -> str:
+    """The student id as an ASCII file name of at most MAX_FOLDER_CHARS + 13 characters; a longer id is cut and
+    keeps a hash of the whole, so that two long ids stay two folders."""
+    name = _UNSAFE.sub("_", student_id).lstrip(".") or "_"
+    if len(name) <= MAX_FOLDER_CHARS:
+        return name
+    digest = hashlib.sha256(student_id.encode("utf-8", "backslashreplace")).hexdigest()
+    return f"{name[:MAX_FOLDER_CHARS]}-{digest[:12]}"
+
+
 def folder_names(submissions: Sequence[Submission]) -> list[str]:
-    """A safe, unique folder name per submission under out_dir/submissions/ (the student id if it can be)."""
+    """A safe, bounded, unique folder name per submission under out_dir/submissions/ (the student id if it can be)."""
     keys = [submission_key(s) for s in submissions]
-    names = [_UNSAFE.sub("_", s.student_id).lstrip(".") or "_" for s in submissions]
+    names = [_folder_name(s.student_id) for s in submissions]
     owners: dict[str, set[str]] = {}
     for name, key in zip(names, keys, strict=True):
         owners.setdefault(name.lower(), set()).add(key)
@@ -60,7 +72,8 @@ def folder_names(submissions: Sequence[Submission]) -> list[str]:
 def _not_run(submission: Submission, course: Course, assignment_name: str, status: str, error: str,
              seconds: float) -> GradedSubmission:
     """The row of a submission whose grading itself failed: every check `status` with zero points, and why."""
-    return GradedSubmission.not_run(submission.student_id, str(submission.path), assignment_checks(assignment_name),
+    return GradedSubmission.not_run(submission.student_id, str(submission.path),
+                                    assignment_checks(course.assignment(assignment_name)),
                                     course.assignment(assignment_name).points, status, error, seconds)
 
 
@@ -85,7 +98,7 @@ class _Work:
         except Exception as error:  # a fault of the grader itself, not of the student's code
             graded = _not_run(task.submission, self.course, self.assignment_name, CRASHED,
                               f"internal grader error: {type(error).__name__}: {error}", time.monotonic() - started)
-        return graded.to_dict()
+        return bounded(graded).to_dict()  # capped here: a huge grade never even reaches the parent
 
 
 class Progress:
@@ -154,7 +167,7 @@ def grade_batch(paths: Sequence[Path | str], out_dir: Path | str, course: Course
     def lost(task: _Task, why: str, timed_out: bool, seconds: float) -> dict[str, Any]:
         lost_keys.add(task.key)
         status = TIMEOUT if timed_out else CRASHED
-        return _not_run(task.submission, course, assignment_name, status, why, seconds).to_dict()
+        return bounded(_not_run(task.submission, course, assignment_name, status, why, seconds)).to_dict()
 
     for task, value in run_pool(tasks, jobs, work, deadline, lost):
         graded = GradedSubmission.from_dict(value)

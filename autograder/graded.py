@@ -1,10 +1,24 @@
-"""What grading one submission produces: plain data that every report and the journal are made from."""
+"""What grading one submission produces: plain data that every report and the journal are made from.
 
+`bounded` caps what one submission can make the grader store and print: each check's feedback and figure, all
+of them together, the printed output and every message, each cut with a marker saying how much was cut.
+"""
+
+import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from .labkit.framework import Check, Result
+
+MAX_CHECK_TEXT = 4_000  # characters of one check's feedback
+MAX_FIGURE_TEXT = 50_000  # characters of one check's figure data as JSON (a legitimate one is under 10,000)
+MAX_SUBMISSION_TEXT = 200_000  # characters of all checks' feedback and figures together
+MIN_CHECK_TEXT = 200  # what a check keeps of its feedback once the submission's budget is spent
+MAX_OUTPUT_TEXT = 512_000  # characters of what the code printed (course.toml's output_kb cuts it first)
+MAX_MESSAGE_TEXT = 2_000  # an error, a note, a warning, the student id or the source path
+_MARKER_ROOM = 48  # the longest cut marker, "\n[... cut: <n> more characters]"
+_FIGURE_LEFT_OUT = "\n[figure left out: its data was too large]"
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,7 @@ class GradedSubmission:
     error: str | None = None
     output: str = ""  # what the submission printed (truncated), for the feedback
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the submission's notes: how its notebook's code was assembled
 
     @property
     def score(self) -> float:
@@ -50,3 +65,39 @@ class GradedSubmission:
         results = [Result(c.id, c.function, c.title, c.visibility, status, 0.0, error) for c in checks]
         return cls(student_id, source_path, results, {r.check_id: 0.0 for r in results},
                    {r.check_id: max_points[r.check_id] for r in results}, seconds, "none", error)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters: whole, or its start and a marker saying how much was cut. Lone
+    surrogates (file names that were not UTF-8) become backslash escapes, so any file can hold the result."""
+    text = text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(text) <= limit:
+        return text
+    keep = max(limit - _MARKER_ROOM, 0)
+    return f"{text[:keep]}\n[... cut: {len(text) - keep} more characters]"
+
+
+def _bounded_result(result: Result, budget: int) -> tuple[Result, int]:
+    """A result with its feedback and figure within the per-check caps and the submission's remaining budget;
+    returns the budget left."""
+    limit = max(min(MAX_CHECK_TEXT, budget), MIN_CHECK_TEXT)
+    figure, note = result.figure, ""
+    size = 0 if figure is None else len(json.dumps(figure))
+    if figure is not None and size > min(MAX_FIGURE_TEXT, budget - limit):
+        figure, size, note = None, 0, _FIGURE_LEFT_OUT
+    feedback = cut(result.feedback, limit - len(note)) + note
+    return replace(result, feedback=feedback, figure=figure), budget - len(feedback) - size
+
+
+def bounded(graded: GradedSubmission) -> GradedSubmission:
+    """The same grade with what the submission could make large capped (per check and for the whole
+    submission) and every cut marked; applying it twice changes nothing more."""
+    budget, results = MAX_SUBMISSION_TEXT, []
+    for result in graded.results:
+        result, budget = _bounded_result(result, budget)
+        results.append(result)
+    return replace(graded, results=results, student_id=cut(graded.student_id, MAX_MESSAGE_TEXT),
+                   source_path=cut(graded.source_path, MAX_MESSAGE_TEXT), output=cut(graded.output, MAX_OUTPUT_TEXT),
+                   error=None if graded.error is None else cut(graded.error, MAX_MESSAGE_TEXT),
+                   warnings=[cut(w, MAX_MESSAGE_TEXT) for w in graded.warnings],
+                   notes=[cut(n, MAX_MESSAGE_TEXT) for n in graded.notes])

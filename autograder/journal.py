@@ -45,7 +45,8 @@ class Journal:
     def append(self, key: str, graded: GradedSubmission) -> None:
         """Record one finished submission durably."""
         entry = {"key": key, "fingerprint": self.fingerprint, "graded": graded.to_dict()}
-        line = (json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+        # ASCII escapes: any text encodes, lone surrogates (file names that were not UTF-8) included.
+        line = (json.dumps(entry, sort_keys=True) + "\n").encode("ascii")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:

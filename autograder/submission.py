@@ -4,42 +4,59 @@ A notebook is graded by the code of its answer cells only (nbgrader marks them `
 notebook editor stripped that metadata, by the code cells that define a graded function. Added, moved or
 deleted cells, plots and experiments elsewhere do not matter. IPython-only lines (`%magic`, `!shell`) are
 dropped. Archives (Canvas, Moodle and Gradescope bulk downloads) are read in memory, entry by entry, with
-limits on size, count and compression ratio; links and paths leaving the archive are refused. Whatever
-is wrong with a file becomes the `error` of its Submission, never an exception.
+limits on size, count and compression ratio; folders are walked without following links. Links, devices and
+paths leaving the archive are refused. A folder or an archive holds many students' files and folders (the
+rules are in the README, "Grading"); student ids come from names parsed against each LMS's whole naming
+scheme, and two rows with one id are both errors. Whatever is wrong with a file becomes the `error` of its
+Submission, never an exception, and names in messages are display-safe (see display_name).
 """
 
 import ast
+import dataclasses
+import errno
+import hashlib
+import logging
+import os
 import re
 import stat
 import zipfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path, PurePosixPath
 
 from .course import Assignment, Course, load_course
-from .labkit.notebook import answer_code, cell_source, defined_functions, nbgrader_metadata, read_cells, setup_code
+from .labkit.notebook import cell_source, defined_functions, extract, nbgrader_metadata, read_cells, setup_code
 
 NOTEBOOK, PYTHON = "notebook", "python"
 DEFAULT_PREAMBLE = ("import numpy as np\nfrom labkit import check, data, plots\n"
                     "from labkit.activations import activate, relu, sigmoid")
 
 MAX_FILE_BYTES = 20 * 2**20  # one notebook or .py (embedded plots included)
-MAX_ARCHIVE_ENTRIES = 20_000
-MAX_ARCHIVE_BYTES = 2 * 2**30  # all entries of an archive, uncompressed
+MAX_ARCHIVE_ENTRIES = 20_000  # files in an archive or a folder
+MAX_ARCHIVE_BYTES = 2 * 2**30  # all entries of an archive uncompressed, all code files of a folder
 MAX_RATIO = 200  # uncompressed / compressed size of one entry larger than 1 MB
+MAX_NAME_CHARS = 120  # a student id or a name in a message (see display_name)
+MAX_LISTED = 8  # names an error message lists before "and N more"
+CODE_SUFFIXES = (".ipynb", ".py")
+GRADESCOPE_METADATA = "submission_metadata.yml"
 
-_CANVAS = re.compile(r"^(?P<name>[^_]+)(?:_LATE)?_(?P<id>\d+)_\d+_")
-_MOODLE = re.compile(r"^(?P<name>.+?)_(?P<id>\d+)_assignsubmission_")
-_GRADESCOPE_ENTRY = re.compile(r"^(submission_\d+):\s*$")
-_GRADESCOPE_FIELD = re.compile(r"^\s*-?\s*:(sid|email|name):\s*['\"]?(.*?)['\"]?\s*$")
+# Whole-name patterns (fullmatch): what an LMS generates, with no room for a student's text to supply the id.
+_CANVAS = re.compile(r"(?P<name>[^_]+)_(?:LATE_)?(?P<id>[0-9]+)_[0-9]+_.+", re.DOTALL)
+_MOODLE_SUFFIX = "_assignsubmission_file_"
+_GRADESCOPE_EXPORT = re.compile(r"assignment_[0-9]+_export")
+_GRADESCOPE_FOLDER = re.compile(r"submission_[0-9]+")
+_DRIVE = re.compile(r"[A-Za-z]:")
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Submission:
     """One student's code, ready to grade.
 
-    source -- the code of the answer cells (a notebook) or the whole file (a .py), without the setup preamble
+    source -- what grading runs after the setup preamble: a notebook's answer cells and the other cells'
+              definitions (labkit.notebook.extract), or the whole file (a .py)
     cells -- every code cell of a notebook, unchanged (what the execute-notebooks mode runs); () for a .py
     error -- why it cannot be graded (not a notebook, no graded function, refused archive entry), else None
     """
@@ -50,6 +67,7 @@ class Submission:
     source: str = ""
     error: str | None = None
     cells: tuple[str, ...] = ()  # a notebook's code cells, all of them in order, for the execute-notebooks mode
+    notes: tuple[str, ...] = ()  # for the student: how a notebook's code was put together (labkit.notebook.extract)
 
 
 def graded_names(assignment: Assignment) -> frozenset[str]:
@@ -93,157 +111,351 @@ def _from_bytes(data: bytes, name: str, student_id: str, path: Path, names: froz
             raise ValueError(f"the file is larger than {MAX_FILE_BYTES // 2**20} MB")
         text = data.decode("utf-8-sig")
         cells = read_cells(text) if kind == NOTEBOOK else []
-        source = answer_code(cells, names) if kind == NOTEBOOK else text
+        extraction = extract(cells, names) if kind == NOTEBOOK else None
+        source = extraction.source if extraction else text
         if kind == PYTHON and not defined_functions(source, names):
             raise ValueError("the file defines none of the graded functions (e.g. `def initialize_he(`)")
     except UnicodeDecodeError:
         return Submission(student_id, path, kind, error=f"{name}: the file is not UTF-8 text")
     except ValueError as error:
         return Submission(student_id, path, kind, error=f"{name}: {error}")
-    return Submission(student_id, path, kind, source, cells=tuple(cell_source(c) for c in cells))
+    return Submission(student_id, path, kind, source, cells=tuple(cell_source(c) for c in cells),
+                      notes=extraction.notes if extraction else ())
+
+
+def display_name(name: str) -> str:
+    """A file name as text every report and the journal can hold: bytes that were not UTF-8 and control
+    characters as backslash escapes, at most MAX_NAME_CHARS characters (a longer name keeps a hash of the
+    whole, so two long names stay two)."""
+    text = name if name.isprintable() else "".join(c if c.isprintable() else ascii(c)[1:-1] for c in name)
+    if len(text) <= MAX_NAME_CHARS:
+        return text
+    return f"{text[:MAX_NAME_CHARS - 13]}~{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+def _moodle_id(name: str) -> str | None:
+    """`Full Name_id` of a Moodle folder `Full Name_id_assignsubmission_file_`: the id is the one Moodle put
+    last, so a full name that imitates the scheme cannot borrow another student's id."""
+    if not name.endswith(_MOODLE_SUFFIX):
+        return None
+    person, _, number = name[: -len(_MOODLE_SUFFIX)].rpartition("_")
+    return f"{person}_{number}" if person and number.isascii() and number.isdigit() else None
 
 
 def student_id_from(name: str) -> str:
-    """The student id in an LMS file or folder name (Canvas, Moodle), else the name without extension."""
-    for pattern in (_MOODLE, _CANVAS):
-        match = pattern.match(name)
-        if match:
-            return f"{match['name']}_{match['id']}"
-    return PurePosixPath(name).stem if name.endswith((".ipynb", ".py", ".zip")) else name
+    """The student id in a top-level file or folder name, parsed against an LMS's whole naming scheme (Canvas
+    `name_[LATE_]id_fileid_filename`, Moodle `Full Name_id_assignsubmission_file_`), else the name without
+    its extension; always display-safe and bounded (see display_name)."""
+    canvas = _CANVAS.fullmatch(name)
+    found = _moodle_id(name) or (f"{canvas['name']}_{canvas['id']}" if canvas else None)
+    return display_name(found or (PurePosixPath(name).stem if name.endswith((*CODE_SUFFIXES, ".zip")) else name))
 
 
-def _pick(names: list[str], assignment: Assignment) -> str | None:
-    """The submission file among a folder's files: the assignment's notebook, another notebook, a .py."""
-    names = [n for n in names if ".ipynb_checkpoints" not in n and not PurePosixPath(n).name.startswith(".")]
-    for suffix in (assignment.notebook, ".ipynb", ".py"):
-        chosen = sorted((n for n in names if n.endswith(suffix)), key=lambda n: (n.count("/"), n))
-        if chosen:
-            return chosen[0]
-    return None
+class RefusedError(ValueError):
+    """A folder, an archive or one of their entries breaks the reading rules; the message says why."""
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """A folder or an archive: its regular files by relative "/"-separated name, the entries refused (links,
+    devices) with why, and a reader of one file that raises RefusedError."""
+
+    root: Path
+    files: list[str]
+    refused: dict[str, str]
+    read: Callable[[str], bytes]
+
+
+def _kind(name: str) -> str:
+    return PYTHON if name.endswith(".py") else NOTEBOOK
+
+
+def _loaded(tree: _Tree, name: str, student_id: str, names: frozenset[str]) -> Submission:
+    """One file of a tree as a Submission, or as its error row: bad bytes fail only their own entry."""
+    path, shown = tree.root / name, display_name(name)
+    if name in tree.refused:
+        return Submission(student_id, path, _kind(name), error=f"{shown}: refused: {tree.refused[name]}")
+    try:
+        return _from_bytes(tree.read(name), shown, student_id, path, names)
+    except RefusedError as error:
+        return Submission(student_id, path, _kind(name), error=f"{shown}: {error}")
+    except RecursionError:  # json's decoder on `[[[[...`: the file, not the grader, is at fault
+        return Submission(student_id, path, _kind(name), error=f"{shown}: the notebook's JSON is nested too deeply")
+
+
+def _is_noise(part: str) -> bool:
+    """Names no student submits: hidden files and folders (.ipynb_checkpoints, .DS_Store), OS and cache folders."""
+    return part.startswith(".") or part in ("__MACOSX", "__pycache__")
+
+
+def _read_path(path: Path) -> bytes:
+    """A regular file's first MAX_FILE_BYTES + 1 bytes; never follows a link, never waits on a pipe."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        raise RefusedError("a symbolic link" if error.errno == errno.ELOOP
+                           else f"cannot be read ({error.strerror})") from None
+    with open(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise RefusedError("not a regular file")
+        return handle.read(MAX_FILE_BYTES + 1)
+
+
+def _folder_tree(folder: Path) -> _Tree:
+    """A folder's files, walked without following links; RefusedError when it is too big to be submissions."""
+    files: list[str] = []
+    refused: dict[str, str] = {}
+    pending, size = [""], 0
+    while pending:
+        prefix = pending.pop()
+        with os.scandir(folder / prefix) as scan:
+            for entry in scan:
+                name = prefix + entry.name
+                if _is_noise(entry.name):
+                    continue
+                if entry.is_symlink():
+                    refused[name] = "a symbolic link"
+                elif entry.is_dir(follow_symlinks=False):
+                    pending.append(name + "/")
+                elif entry.is_file(follow_symlinks=False):
+                    files.append(name)
+                    size += entry.stat(follow_symlinks=False).st_size if name.endswith(CODE_SUFFIXES) else 0
+                else:
+                    refused[name] = "not a regular file"
+        if len(files) + len(refused) > MAX_ARCHIVE_ENTRIES or size > MAX_ARCHIVE_BYTES:
+            raise RefusedError(f"more than {MAX_ARCHIVE_ENTRIES} files or {MAX_ARCHIVE_BYTES // 2**30} GB of code")
+    return _Tree(folder, sorted(files), refused, lambda name: _read_path(folder / name))
+
+
+def _listing(names: Iterable[str]) -> str:
+    """Names for an error message: the first MAX_LISTED, and how many more."""
+    names = sorted(names)
+    shown = ", ".join(display_name(n) for n in names[:MAX_LISTED]) or "nothing"
+    return shown + (f" and {len(names) - MAX_LISTED} more" if len(names) > MAX_LISTED else "")
+
+
+def _could_be_work(name: str, row: Submission, refused: dict[str, str]) -> bool:
+    """Whether a code file may be a student's work: every notebook, every .py that defines a graded function, and
+    a refused one too (a link), so that it gets its error row instead of vanishing."""
+    return name.endswith(".ipynb") or row.error is None or name in refused
+
+
+def _candidates(rows: dict[str, Submission], assignment: Assignment, refused: dict[str, str]) -> list[str]:
+    """The files that may be one student's submission: the assignment's notebook where there is one, else every
+    file that could be work (see _could_be_work)."""
+    named = [n for n in rows if PurePosixPath(n).name == assignment.notebook]
+    return named or [n for n, row in rows.items() if _could_be_work(n, row, refused)]
+
+
+def _student_folder(tree: _Tree, members: list[str], rows: dict[str, Submission], folder: str, student_id: str,
+                    assignment: Assignment) -> Submission:
+    """One student's folder: graded from its one candidate; otherwise an error row listing what it holds."""
+    chosen = _candidates({n: rows[n] for n in members if n in rows}, assignment, tree.refused)
+    if len(chosen) == 1:
+        return dataclasses.replace(rows[chosen[0]], student_id=student_id)
+    shown = display_name(folder or tree.root.name)
+    if chosen:
+        why = f"several files could be the submission ({_listing(chosen)}): keep one"
+    else:
+        why = f"no .ipynb or .py file that could be the submission (found: {_listing(members)})"
+    return Submission(student_id, tree.root / folder, NOTEBOOK, error=f"{shown}: {why}")
+
+
+def _gradescope_ids(text: str) -> dict[str, str]:
+    """Gradescope's submission_metadata.yml: `submission_<n>` folder -> the first submitter's sid, email or name.
+    Read line by line with string methods: linear in the file's size whatever it holds."""
+    found: dict[str, dict[str, str]] = {}
+    current = None
+    for line in text.splitlines():
+        if line[:1].strip():  # a top-level key: the next submission, or something else
+            key = line.rstrip()
+            current = key[:-1] if key.endswith(":") and _GRADESCOPE_FOLDER.fullmatch(key[:-1]) else None
+            continue
+        field = line.strip().removeprefix("-").strip()
+        key, _, value = field.removeprefix(":").partition(":")
+        value = value.strip().strip("'\"")
+        if current and field.startswith(":") and key in ("sid", "email", "name") and value:
+            found.setdefault(current, {}).setdefault(key, value)
+    return {folder: f.get("sid") or f.get("email") or f["name"] for folder, f in found.items()}
+
+
+def _gradescope_root(tree: _Tree) -> tuple[str, dict[str, str]]:
+    """(prefix of the submissions, folder -> student id): a Gradescope export is honoured only at its root, the
+    tree's top or its only folder `assignment_<n>_export/`, never in a student's folder."""
+    tops = {name.split("/", 1)[0] for name in [*tree.files, *tree.refused]}
+    only = next(iter(tops)) if len(tops) == 1 else ""
+    for base in ("", f"{only}/" if _GRADESCOPE_EXPORT.fullmatch(only) else None):
+        if base is not None and base + GRADESCOPE_METADATA in tree.files:
+            try:
+                text = tree.read(base + GRADESCOPE_METADATA)[:MAX_FILE_BYTES].decode(errors="replace")
+            except RefusedError:
+                text = ""
+            return base, {folder: display_name(sid) for folder, sid in _gradescope_ids(text).items()}
+    return "", {}
+
+
+def _groups(names: Iterable[str], base: str) -> dict[str, list[str]]:
+    """Entries under `base` per top-level name: a top-level file is its own group, a folder holds its files."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        if name.startswith(base) and name != base + GRADESCOPE_METADATA:
+            groups.setdefault(name[len(base):].split("/", 1)[0], []).append(name)
+    return groups
+
+
+def _tree_rows(tree: _Tree, assignment: Assignment, whole: str | None) -> list[Submission]:
+    """The submissions in a folder or archive (the rules are in the README, "Grading").
+
+    whole -- the student id of the tree if it turns out to be one student's folder (a folder given to `grade`);
+             None for an archive, which is always a bulk download of many
+    """
+    names, shown = graded_names(assignment), display_name(tree.root.name)
+    base, ids = _gradescope_root(tree)
+    groups = _groups([*tree.files, *tree.refused], base)
+    rows = {n: _loaded(tree, n, "", names) for n in [*tree.files, *tree.refused]
+            if n.startswith(base) and n.endswith(CODE_SUFFIXES)}
+    tops = {top: members for top, members in groups.items() if members != [base + top]}
+    files = sorted(base + top for top, members in groups.items() if members == [base + top])
+    ignored = {f for f in files if f not in rows and f not in tree.refused}
+    top_candidates = [f for f in files if f in rows and _could_be_work(f, rows[f], tree.refused)]
+    folders_with_candidates = [t for t, members in tops.items() if _candidates(
+        {n: rows[n] for n in members if n in rows}, assignment, tree.refused)]
+    if whole is not None and not folders_with_candidates and len(top_candidates) == 1:
+        return [dataclasses.replace(rows[top_candidates[0]], student_id=whole)]  # one student's folder
+    if whole is not None and any(PurePosixPath(f).name == assignment.notebook for f in top_candidates):
+        found = _listing([*top_candidates, *(f"{t}/" for t in folders_with_candidates)])
+        return [Submission(whole, tree.root, NOTEBOOK, error=f"{shown}: ambiguous: is it one student's "
+                           f"folder or a class's? It holds the assignment's notebook {assignment.notebook} beside "
+                           f"other submissions (found: {found}); give each student a file or a folder of their own")]
+    if ignored:
+        _log.warning("%s: not graded (neither a notebook nor a .py file): %s", tree.root, _listing(ignored))
+    submissions = [dataclasses.replace(rows[f] if f in rows else _loaded(tree, f, "", names),
+                                       student_id=student_id_from(f[len(base):])) for f in files if f not in ignored]
+    submissions += [_student_folder(tree, members, rows, base + top, ids.get(top) or student_id_from(top),
+                                    assignment) for top, members in sorted(tops.items())]
+    if not submissions:
+        return [Submission(whole or student_id_from(tree.root.name), tree.root, NOTEBOOK,
+                           error=f"{shown}: no .ipynb or .py file (found: {_listing(tree.files)})")]
+    return submissions
 
 
 def load_file(path: Path, assignment: Assignment, student_id: str | None = None) -> Submission:
-    """One .ipynb, .py or folder holding one of them."""
+    """One student's submission: a .ipynb or .py file, or a folder holding one candidate (see _candidates)."""
     student_id = student_id or student_id_from(path.name)
-    if path.is_dir():
-        files = [str(p.relative_to(path)) for p in path.rglob("*") if p.is_file() and not p.is_symlink()]
-        chosen = _pick(files, assignment)
-        if chosen is None:
-            return Submission(student_id, path, NOTEBOOK, error=f"{path.name}: no .ipynb or .py file in the folder")
-        path = path / chosen
-    if path.suffix not in (".ipynb", ".py"):
-        return Submission(student_id, path, NOTEBOOK, error=f"{path.name}: not a notebook (.ipynb) or a .py file")
+    tree = _Tree(path.parent, [path.name], {}, lambda name: _read_path(path.parent / name))
+    if path.is_dir() and not path.is_symlink():
+        try:
+            tree = _folder_tree(path)
+        except (RefusedError, OSError) as error:
+            return Submission(student_id, path, NOTEBOOK, error=f"{display_name(path.name)}: refused ({error})")
+        members = [*tree.files, *tree.refused]
+        rows = {n: _loaded(tree, n, student_id, graded_names(assignment)) for n in members
+                if n.endswith(CODE_SUFFIXES)}
+        return _student_folder(tree, members, rows, "", student_id, assignment)
+    if not path.name.endswith(CODE_SUFFIXES):
+        return Submission(student_id, path, NOTEBOOK,
+                          error=f"{display_name(path.name)}: not a notebook (.ipynb) or a .py file")
+    return _loaded(tree, path.name, student_id, graded_names(assignment))
+
+
+def load_folder(path: Path, assignment: Assignment) -> list[Submission]:
+    """A folder given to `grade`: one student's work, or many students' files and folders (README, "Grading")."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        return Submission(student_id, path, NOTEBOOK, error=f"{path.name}: cannot be read ({error.strerror})")
-    return _from_bytes(data, path.name, student_id, path, graded_names(assignment))
+        return _tree_rows(_folder_tree(path), assignment, student_id_from(path.name))
+    except (RefusedError, OSError) as error:
+        return [Submission(student_id_from(path.name), path, NOTEBOOK,
+                           error=f"{display_name(path.name)}: refused ({error})")]
 
 
-class ArchiveRefusedError(ValueError):
-    """An archive (or one of its entries) breaks the unpacking rules."""
-
-
-def _safe_entries(archive: zipfile.ZipFile) -> tuple[dict[str, zipfile.ZipInfo], list[str]]:
-    """Regular-file entries by their normalised name, and the reasons other entries were refused."""
+def _safe_entries(archive: zipfile.ZipFile) -> tuple[dict[str, zipfile.ZipInfo], dict[str, str], list[str]]:
+    """Regular-file entries and refused ones (links) by their normalised name, and the names of entries whose
+    path leaves the archive."""
     infos = archive.infolist()
     if len(infos) > MAX_ARCHIVE_ENTRIES:
-        raise ArchiveRefusedError(f"more than {MAX_ARCHIVE_ENTRIES} entries")
+        raise RefusedError(f"more than {MAX_ARCHIVE_ENTRIES} entries")
     if sum(i.file_size for i in infos) > MAX_ARCHIVE_BYTES:
-        raise ArchiveRefusedError(f"more than {MAX_ARCHIVE_BYTES // 2**30} GB uncompressed")
-    entries, refused = {}, []
+        raise RefusedError(f"more than {MAX_ARCHIVE_BYTES // 2**30} GB uncompressed")
+    entries, refused, leaving = {}, {}, []
     for info in infos:
         name = info.filename.replace("\\", "/")
         parts = PurePosixPath(name).parts
-        if name.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", name):
-            refused.append(f"{info.filename}: a path leaving the archive")
+        if name.startswith("/") or ".." in parts or _DRIVE.match(name):
+            leaving.append(info.filename)
+        elif info.is_dir() or any(_is_noise(p) for p in parts):
+            continue
         elif stat.S_ISLNK(info.external_attr >> 16):
-            refused.append(f"{info.filename}: a link")
-        elif not info.is_dir() and "__MACOSX" not in parts:
+            refused["/".join(parts)] = "a link"
+        else:
             entries["/".join(parts)] = info
-    return entries, refused
+    return entries, refused, leaving
 
 
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     """An entry's bytes, stopping as soon as it proves bigger than declared or allowed."""
     limit = min(info.file_size, MAX_FILE_BYTES) + 1
     if info.file_size > 2**20 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        raise ArchiveRefusedError(f"{info.filename}: compression ratio above {MAX_RATIO} (a zip bomb?)")
-    with archive.open(info) as handle:
-        data = handle.read(limit)
+        raise RefusedError(f"compression ratio above {MAX_RATIO} (a zip bomb?)")
+    try:
+        with archive.open(info) as handle:
+            data = handle.read(limit)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as error:
+        raise RefusedError(f"cannot be unpacked ({type(error).__name__}: {str(error)[:200]})") from None
     if len(data) > info.file_size or len(data) > MAX_FILE_BYTES:
-        raise ArchiveRefusedError(f"{info.filename}: larger than allowed")
+        raise RefusedError("larger than allowed")
     return data
-
-
-def _gradescope_ids(text: str) -> dict[str, str]:
-    """Gradescope's submission_metadata.yml: folder name -> the first submitter's sid, email or name."""
-    found: dict[str, dict[str, str]] = {}
-    current = None
-    for line in text.splitlines():
-        entry = _GRADESCOPE_ENTRY.match(line)
-        if entry or re.match(r"^\S", line):
-            current = entry.group(1) if entry else None
-            continue
-        field = _GRADESCOPE_FIELD.match(line)
-        if current and field and field.group(2):
-            found.setdefault(current, {}).setdefault(field.group(1), field.group(2))
-    return {folder: f.get("sid") or f.get("email") or f.get("name", folder) for folder, f in found.items()}
-
-
-def _groups(names: Iterable[str]) -> dict[str, list[str]]:
-    """Entries per submission: each top-level file is one, each top-level folder is one."""
-    groups: dict[str, list[str]] = {}
-    for name in names:
-        top, _, rest = name.partition("/")
-        groups.setdefault(top, []).append(rest or top)
-    return groups
 
 
 def load_zip(path: Path, assignment: Assignment) -> list[Submission]:
     """A bulk download (Canvas, Moodle, Gradescope or plain): one Submission per student."""
+    shown = display_name(path.name)
     try:
         with zipfile.ZipFile(path) as archive:
-            entries, refused = _safe_entries(archive)
-            names = list(entries)
-            metadata = next((n for n in names if n.endswith("submission_metadata.yml")), None)
-            ids = _gradescope_ids(_read_entry(archive, entries[metadata]).decode(errors="replace")) if metadata else {}
-            base = PurePosixPath(metadata).parent.as_posix() + "/" if metadata and "/" in metadata else ""
-            groups = _groups(n[len(base):] for n in names if n.startswith(base) and n != metadata)
-            submissions = [Submission(path.stem, path, NOTEBOOK, error=f"{path.name}: refused {reason}")
-                           for reason in refused]
-            for top, members in sorted(groups.items()):
-                student = ids.get(top) or student_id_from(top)
-                chosen = top if members == [top] else _pick(members, assignment)
-                if chosen is None:
-                    submissions.append(Submission(student, path / top, NOTEBOOK,
-                                                  error=f"{top}: no .ipynb or .py file in the folder"))
-                    continue
-                full = base + (top if members == [top] else f"{top}/{chosen}")
-                if not full.endswith((".ipynb", ".py")):
-                    continue  # a stray file beside the submissions (a readme, an index)
-                try:
-                    data = _read_entry(archive, entries[full])
-                except ArchiveRefusedError as error:
-                    submissions.append(Submission(student, path / full, NOTEBOOK, error=f"refused {error}"))
-                    continue
-                submissions.append(_from_bytes(data, full, student, path / full, graded_names(assignment)))
-            return submissions
-    except (zipfile.BadZipFile, ArchiveRefusedError, OSError, EOFError, RuntimeError, NotImplementedError) as error:
-        return [Submission(path.stem, path, NOTEBOOK, error=f"{path.name}: archive refused or unreadable ({error})")]
+            entries, refused, leaving = _safe_entries(archive)
+            tree = _Tree(path, sorted(entries), refused, lambda name: _read_entry(archive, entries[name]))
+            rows = [Submission(display_name(name), path, NOTEBOOK,
+                               error=f"{shown}: refused {display_name(name)}: a path leaving the archive")
+                    for name in leaving]
+            return rows + _tree_rows(tree, assignment, None)
+    except (zipfile.BadZipFile, RefusedError, OSError, EOFError, RuntimeError, NotImplementedError,
+            UnicodeDecodeError) as error:  # UnicodeDecodeError: an entry's name flagged UTF-8 is not
+        return [Submission(student_id_from(path.name), path, NOTEBOOK,
+                           error=f"{shown}: archive refused or unreadable ({type(error).__name__}: "
+                                 f"{str(error)[:200]})")]
+
+
+def _conflicts(submissions: list[Submission]) -> list[Submission]:
+    """Every row whose student id another row also has becomes an error that names the other rows: the grader
+    never picks one of them in silence. The same file given twice is one row."""
+    unique = list({(s.student_id, s.path): s for s in submissions}.values())
+    claims: dict[str, list[Path]] = {}
+    for submission in unique:
+        claims.setdefault(submission.student_id, []).append(submission.path)
+    flagged = []
+    for s in unique:
+        others = [str(p) for p in claims[s.student_id] if p != s.path]
+        if others:
+            why = (f"{display_name(str(s.path))}: conflict: student id {s.student_id} is also claimed by "
+                   f"{_listing(others)}; none of them is graded until the files are told apart")
+            s = dataclasses.replace(s, source="", cells=(), error=why + (f" (and: {s.error})" if s.error else ""))
+        flagged.append(s)
+    return flagged
 
 
 def load_submissions(paths: Path | Iterable[Path], assignment_name: str | None = None,
                      course: Course | None = None) -> list[Submission]:
-    """Every submission in the given files, folders and archives, in the order given (course: course.toml's)."""
+    """Every submission in the given files, folders and archives, in the order given (course: course.toml's).
+    A path that is a symbolic link is refused: it may point anywhere, the reference included."""
     assignment = (load_course() if course is None else course).assignment(assignment_name)
     submissions = []
     for path in [paths] if isinstance(paths, Path) else paths:
         path = Path(path)
-        if path.suffix == ".zip" and path.is_file():
+        if path.is_symlink():
+            submissions.append(Submission(student_id_from(path.name), path, _kind(path.name),
+                                          error=f"{display_name(path.name)}: refused: a symbolic link"))
+        elif path.suffix == ".zip" and path.is_file():
             submissions += load_zip(path, assignment)
+        elif path.is_dir():
+            submissions += load_folder(path, assignment)
         else:
             submissions.append(load_file(path, assignment))
-    return submissions
-
+    return _conflicts(submissions)

@@ -86,6 +86,21 @@ def test_same_submissions_give_the_same_bytes(batch: tuple[Path, Path, list[Grad
         assert first[name] == second[name], name
 
 
+def test_grade_a_folder_grades_every_students_file(tmp_path: Path) -> None:
+    from autograder.cli import main
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "alice.py").write_text(reference_source())
+    (folder / "dave.py").write_text(WRONG_HE)
+    (folder / "roster.csv").write_text("id\nalice\ndave\n")
+    assert main(["grade", str(folder), "--out", str(tmp_path / "out"), "--jobs", "2"]) == 0
+    rows = {r["student_id"]: r for r in csv.DictReader((tmp_path / "out" / "gradebook.csv").open())}
+    assert set(rows) == {"alice", "dave"}  # it used to grade alice.py alone, as the folder "class"
+    assert float(rows["alice"]["score"]) == float(rows["alice"]["max_score"]) > float(rows["dave"]["score"]) > 0
+    assert rows["dave"]["initialize_he.scale:status"] == "failed"
+
+
 def test_a_rerun_grades_nothing_twice(batch: tuple[Path, Path, list[GradedSubmission]]) -> None:
     folder, out, graded = batch
     before = _outputs(out)

@@ -76,13 +76,15 @@ def _write(path: Path, notebook: dict) -> Path:
     return path
 
 
-def test_a_notebook_is_graded_by_its_answer_cells_only(tmp_path: Path) -> None:
+def test_a_notebook_is_graded_by_its_answer_cells_and_other_cells_definitions(tmp_path: Path) -> None:
     submission = load_file(_write(tmp_path / "ada.ipynb", filled_notebook()), ASSIGNMENT)
     assert submission.error is None and submission.kind == NOTEBOOK and submission.student_id == "ada"
     assert "def initialize_he(" in submission.source and "def activation_derivative(" in submission.source
-    for absent in ("while True", "%matplotlib", "!pip", "plot_it", "initialize_he = None", "check(initialize_he)"):
+    for absent in ("while True", "%matplotlib", "!pip", "initialize_he = None", "check(initialize_he)"):
         assert absent not in submission.source
-    # The experiment cell's `while True` would time the load out if it ran: full marks prove it did not.
+    assert "def plot_it(" in submission.source, "a definition in another cell is kept; its call is not"
+    # The experiment cell's `while True` (and plot_it's SystemExit) would stop the load if they ran: full marks
+    # prove they did not.
     graded = grade_submission(submission, "initialization", tight_course())
     assert graded.score == graded.max_score > 0, [r for r in graded.results if not r.passed]
 
@@ -140,6 +142,57 @@ def test_missing_files_and_empty_folders(tmp_path: Path) -> None:
     assert "cannot be read" in load_file(tmp_path / "gone.ipynb", ASSIGNMENT).error
     (tmp_path / "empty").mkdir()
     assert "no .ipynb or .py" in load_file(tmp_path / "empty", ASSIGNMENT).error
+
+
+def _folder(root: Path, files: dict[str, str | bytes]) -> Path:
+    """A folder holding these files (relative names; text or bytes)."""
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data.encode() if isinstance(data, str) else data)
+    return root
+
+
+def test_a_folder_of_student_files_is_one_row_per_file(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    folder = _folder(tmp_path / "class", {"alice.py": reference_source(), "bob.ipynb": json.dumps(filled_notebook()),
+                                          "carol.ipynb": "{ not json", "dave.py": "print('hello')\n",
+                                          "roster.csv": "id,name\n"})
+    rows = {s.student_id: s for s in load_submissions([folder])}
+    assert set(rows) == {"alice", "bob", "carol", "dave"}  # it used to grade alice.py and drop the rest
+    assert rows["alice"].error is None and rows["bob"].error is None and rows["bob"].kind == NOTEBOOK
+    assert "not valid JSON" in rows["carol"].error and "defines none" in rows["dave"].error
+    assert "roster.csv" in caplog.text  # a file that is no submission is named, not dropped in silence
+
+
+def test_a_folder_with_one_candidate_is_one_submission(tmp_path: Path) -> None:
+    folder = _folder(tmp_path / "ada", {"initialization.ipynb": json.dumps(filled_notebook()),
+                                        "helpers.py": "SCALE = 2\n", "data/circles.csv": "x,y\n",
+                                        ".ipynb_checkpoints/initialization-checkpoint.ipynb": "{}"})
+    [row] = load_submissions([folder])
+    assert row.student_id == "ada" and row.error is None and row.path == folder / "initialization.ipynb"
+
+
+def test_each_sub_folder_is_a_student(tmp_path: Path) -> None:
+    folder = _folder(tmp_path / "class", {
+        "ann/initialization.ipynb": json.dumps(filled_notebook()), "ann/scratch.py": reference_source(),
+        "ben/work/solution.py": reference_source(),
+        "cy/readme.txt": "nothing yet",
+        "dora/a.py": reference_source(), "dora/b.py": reference_source(),
+        "eve.py": reference_source(),
+    })
+    rows = {s.student_id: s for s in load_submissions([folder])}
+    assert set(rows) == {"ann", "ben", "cy", "dora", "eve"}
+    assert rows["ann"].path.name == "initialization.ipynb" and rows["ann"].error is None  # the assignment's wins
+    assert rows["ben"].error is None and rows["eve"].error is None
+    assert "no .ipynb or .py" in rows["cy"].error and "readme.txt" in rows["cy"].error
+    assert "several files could be the submission (dora/a.py, dora/b.py)" in rows["dora"].error
+
+
+def test_an_ambiguous_folder_is_one_error_that_lists_what_it_found(tmp_path: Path) -> None:
+    folder = _folder(tmp_path / "mixed", {"initialization.ipynb": json.dumps(filled_notebook()),
+                                          "extra.py": reference_source(), "old/initialization.ipynb": "{}"})
+    [row] = load_submissions([folder])
+    assert row.student_id == "mixed" and "ambiguous" in row.error
+    assert all(name in row.error for name in ("initialization.ipynb", "extra.py", "old/"))
 
 
 def _zip(path: Path, entries: dict[str, bytes]) -> Path:

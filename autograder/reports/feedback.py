@@ -119,6 +119,8 @@ def feedback_markdown(graded: GradedSubmission, title: str, figures: dict[str, b
     lines = [f"# {title}", f"Feedback for **{graded.student_id}**", "",
              f"**Score: {graded.score:g} / {graded.max_score:g} points**"
              + (f" · {_counts(graded)}" if graded.error is None else ""), ""]
+    for note in graded.notes:  # how the notebook's code was put together: read before the results
+        lines += [f"> **Note:** {note}", ""]
     if graded.error is not None:
         lines += [f"> **Your submission could not be graded:** {graded.error}", ""]
     functions = _functions(graded)
@@ -159,6 +161,11 @@ def _e(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def _code_spans(text: str) -> str:
+    """Escaped text with its `code` spans (as Markdown writes them) set in <code>."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", _e(text))
+
+
 def _bar(earned: float, possible: float) -> str:
     percent = 100.0 * earned / possible if possible else 0.0
     return f'<div class="bar"><span style="width:{percent:.0f}%"></span></div>'
@@ -186,6 +193,7 @@ def feedback_html(graded: GradedSubmission, title: str, figures: dict[str, bytes
     body = [f"<h1>{_e(title)}</h1>", f"<p>Feedback for <strong>{_e(graded.student_id)}</strong></p>",
             f"<p><strong>Score: {graded.score:g} / {graded.max_score:g} points</strong>"
             + (f" · {_e(_counts(graded))}" if graded.error is None else "") + "</p>"]
+    body += [f'<p class="banner"><strong>Note:</strong> {_code_spans(note)}</p>' for note in graded.notes]
     if graded.error is not None:
         body.append(f'<p class="banner"><strong>Your submission could not be graded:</strong> {_e(graded.error)}</p>')
     functions = _functions(graded)

@@ -9,7 +9,7 @@ Gradescope reads `score`, `execution_time`, `output` and `tests[]`, each test wi
 import json
 from typing import Any
 
-from ..graded import GradedSubmission
+from ..graded import GradedSubmission, bounded
 from ..labkit.framework import PASSED, PUBLIC
 from .common import NOT_GRADED, check_ids, status_label
 
@@ -24,7 +24,7 @@ def _test_output(status: str, feedback: str, diagnosis: str | None) -> str:
 
 
 def _overall_output(graded: GradedSubmission) -> str:
-    lines = [f"Score: {graded.score:g} / {graded.max_score:g}"]
+    lines = [f"Score: {graded.score:g} / {graded.max_score:g}", *(f"Note: {n}" for n in graded.notes)]
     if graded.error is not None:
         lines.append(f"Your submission could not be graded: {graded.error}")
     lines.append(f"Isolation: {graded.isolation}")
@@ -38,6 +38,7 @@ def results_json(graded: GradedSubmission, hidden_visibility: str = "after_publi
     """The results.json object of one graded submission (see the module docstring)."""
     if hidden_visibility not in VISIBILITIES:
         raise ValueError(f"hidden_visibility must be one of {VISIBILITIES}, not {hidden_visibility!r}")
+    graded = bounded(graded)  # whoever calls (a batch, --json, Gradescope), the file's size is capped
     by_id = {r.check_id: r for r in graded.results}
     tests = []
     for check_id in check_ids(graded):

@@ -4,7 +4,7 @@ out_dir/submissions/<folder>/{results.json, feedback.md, feedback.html}. Every f
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..graded import GradedSubmission
+from ..graded import GradedSubmission, bounded
 from .common import atomic_write
 from .feedback import feedback_html, feedback_markdown, figure_file, figure_pngs
 from .gradebook import gradebook_csv
@@ -18,6 +18,7 @@ PLOTS_DIR = "summary_plots"
 def write_submission_reports(graded: GradedSubmission, folder: Path, title: str,
                              hidden_visibility: str = "after_published") -> None:
     """results.json, feedback.md (and the PNGs it links) and feedback.html of one submission, into `folder`."""
+    graded = bounded(graded)  # what one submission can make us write is capped
     figures = figure_pngs(graded)
     for check_id, png in figures.items():
         atomic_write(folder / figure_file(check_id), png)
