@@ -27,7 +27,7 @@ def grade_function(function: str, namespace: MutableMapping[str, Any]) -> float:
     """
     course = load_course()
     for assignment in course.assignments.values():
-        checks = [c for c in assignment_checks(assignment.name) if c.function == function]
+        checks = [c for c in assignment_checks(assignment) if c.function == function]
         if checks:
             break
     else:

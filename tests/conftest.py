@@ -12,9 +12,9 @@ REFERENCE = ROOT / "solutions" / "initialization" / "reference.py"
 
 def reference_source() -> str:
     """The reference as a student would write it: solution markers removed."""
-    from autograder.checks.reference import reference_source as with_markers
+    from autograder.checks.reference import Solution
 
-    return "\n".join(line for line in with_markers().splitlines() if "### " not in line) + "\n"
+    return "\n".join(line for line in Solution(REFERENCE).source.splitlines() if "### " not in line) + "\n"
 
 
 def exec_submission(source: str) -> dict[str, Any]:

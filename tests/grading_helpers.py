@@ -20,7 +20,7 @@ def tight_course(isolation: str = "auto", checks: list[Check] = (), **grading: o
     course = load_course()
     settings = dataclasses.replace(course.grading, **{**TIGHT, "isolation": isolation, **grading})
     assignment = course.assignment("initialization")
-    every = [*checks, *assignment_checks("initialization")]
+    every = [*checks, *assignment_checks(assignment)]
     points = {**{c.id: 1.0 for c in every}, **assignment.points}
     assignment = dataclasses.replace(assignment, points=points)
     return dataclasses.replace(course, grading=settings, assignments={"initialization": assignment})

@@ -6,12 +6,14 @@ from pathlib import Path
 from autograder.checks import assignment_checks
 from autograder.course import load_course
 
+INITIALIZATION = load_course().assignment("initialization")
+
 LABKIT = Path(__file__).resolve().parent.parent / "autograder" / "labkit"
 
 
 def test_every_check_has_points_and_every_points_entry_is_a_check() -> None:
     assignment = load_course().assignment("initialization")
-    ids = [c.id for c in assignment_checks("initialization")]
+    ids = [c.id for c in assignment_checks(INITIALIZATION)]
     assert len(ids) == len(set(ids)), "check ids must be unique"
     assert sorted(set(ids) - set(assignment.points)) == [], "checks without points in course.toml"
     assert sorted(set(assignment.points) - set(ids)) == [], "course.toml points for checks that do not exist"
@@ -19,7 +21,7 @@ def test_every_check_has_points_and_every_points_entry_is_a_check() -> None:
 
 
 def test_every_check_id_names_its_function() -> None:
-    for check in assignment_checks("initialization"):
+    for check in assignment_checks(INITIALIZATION):
         assert check.id.split(".")[0] == check.function, check.id
         assert check.visibility in ("public", "hidden")
 

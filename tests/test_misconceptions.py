@@ -6,14 +6,19 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import exec_submission, reference_source
+from conftest import REFERENCE, exec_submission, reference_source
 
 from autograder.checks import assignment_checks
-from autograder.checks.initialization.hidden import HIDDEN_CHECKS
+from autograder.checks.initialization.hidden import hidden_checks
 from autograder.checks.initialization.misconceptions import CATALOGUE, diagnose
+from autograder.checks.reference import Solution
+from autograder.course import load_course
 from autograder.labkit.inprocess import run_checks
 
+SOLUTION = Solution(REFERENCE)
+HIDDEN_CHECKS = hidden_checks(SOLUTION)
 HIDDEN_IDS = {c.id for c in HIDDEN_CHECKS}
+ASSIGNMENT = load_course().assignment("initialization")
 SALTS = ("mutant-a", "mutant-b")
 
 
@@ -39,7 +44,7 @@ def test_every_mutant_changes_only_its_function():
 def test_every_check_fails_at_least_one_known_wrong_variant():
     # Public and hidden alike: a check that no catalogued mistake can fail would test nothing.
     # (The conceptual questions are covered letter by letter below.)
-    checks = [c for c in assignment_checks("initialization") if not c.function.startswith("q_")]
+    checks = [c for c in assignment_checks(ASSIGNMENT) if not c.function.startswith("q_")]
     never_failed = {c.id for c in checks}
     for m in CATALOGUE:
         namespace = exec_submission(m.apply(reference_source()))
@@ -47,20 +52,6 @@ def test_every_check_fails_at_least_one_known_wrong_variant():
             warnings.simplefilter("ignore")
             never_failed -= {r.check_id for r in run_checks(checks, namespace, "coverage") if r.score < 1.0}
     assert never_failed == set()
-
-
-ANSWER_KEY = {"q_explosion": "c", "q_he_two_over_n": "a", "q_saturation": "d", "q_symmetry": "d",
-              "q_tiny_differences": "b", "q_variance_of_z": "c", "q_zero_hidden_activation": "a", "q_zero_relu": "c"}
-
-
-@pytest.mark.parametrize("question", sorted(ANSWER_KEY))
-def test_each_question_accepts_its_answer_only(question, reference_namespace):
-    assert reference_namespace[question]() == ANSWER_KEY[question]  # the key the lesson's text explains
-    check = next(c for c in assignment_checks("initialization") if c.id == f"{question}.answer")
-    for letter in "abcd":
-        namespace = {**reference_namespace, question: lambda letter=letter: letter}
-        result = run_checks([check], namespace, "question")[0]
-        assert result.score == (1.0 if letter == ANSWER_KEY[question] else 0.0), (question, letter)
 
 
 def test_an_edit_that_does_not_apply_exactly_once_is_refused():
@@ -95,11 +86,12 @@ def test_no_diagnosis_for_a_mistake_outside_the_catalogue(reference_namespace):
 
     result = run_checks([check], dict(reference_namespace, forward=forward), "unknown")[0]
     assert result.score < 1.0 and result.diagnosis is None
-    assert diagnose(check.id, check.probe(np.random.default_rng(0)).plan, {}, lambda a, b: False) is None
+    assert diagnose(SOLUTION, check.id, check.probe(np.random.default_rng(0)).plan, {}, lambda a, b: False) is None
 
 
 UNUSUAL = '''
-"""A correct submission written the long way: other numpy calls, dict caches, loops, prints, plots."""
+"""A correct submission written the long way: other numpy calls, a namedtuple cache, loops, prints, plots."""
+from collections import namedtuple
 import warnings
 
 import matplotlib
@@ -152,13 +144,16 @@ def _g(z, name):
     return sigmoid(z)
 
 
+Cache = namedtuple("Cache", "input weights bias z kind")
+
+
 def forward(X, params, activation="relu"):
     layers = len([k for k in params if k.startswith("W")])
     caches, A = [], X
     for l in range(1, layers + 1):
         name = activation if l != layers else "sigmoid"
         Z = np.dot(A, params["W" + str(l)]) + params["b" + str(l)]
-        caches.append({"input": A, "weights": params["W" + str(l)], "z": Z, "kind": name})
+        caches.append(Cache(A, params["W" + str(l)], params["b" + str(l)], Z, name))
         A = _g(Z, name)
     return A, caches
 
@@ -172,7 +167,7 @@ def compute_cost(AL, Y):
 
 
 def _derivative(cache):
-    z, kind = cache["z"], cache["kind"]
+    _, _, _, z, kind = cache
     if kind == "relu":
         return (z > 0) * 1.0
     if kind == "tanh":
@@ -185,11 +180,11 @@ def backward(AL, Y, caches):
     grads = {}
     dZ = (AL - Y) / Y.shape[0]
     for l in reversed(range(1, len(caches) + 1)):
-        cache = caches[l - 1]
-        grads["dW" + str(l)] = np.dot(cache["input"].T, dZ)
+        A_prev, W = caches[l - 1][0], caches[l - 1][1]
+        grads["dW" + str(l)] = np.dot(A_prev.T, dZ)
         grads["db" + str(l)] = np.sum(dZ, axis=0).reshape(1, -1)
         if l > 1:
-            dZ = np.dot(dZ, cache["weights"].T) * _derivative(caches[l - 2])
+            dZ = np.dot(dZ, W.T) * _derivative(caches[l - 2])
     return grads
 
 
@@ -244,7 +239,7 @@ def activation_statistics(X, params, activation="relu"):
     _, caches = forward(X, params, activation)
     out = []
     for cache in caches[:-1]:
-        A = _g(cache["z"], activation)
+        A = _g(cache[3], activation)
         if activation == "relu":
             sat = A <= 0
         elif activation == "tanh":
@@ -268,8 +263,8 @@ def worked_example(W2):
     return dW1, dW2
 '''
 
-ANSWERS = {name: "  " + str(value()).upper() + " " for name, value in
-           exec_submission(reference_source()).items() if name.startswith("q_")}
+ANSWERS = {name: ("  " + value().upper() + " ") if isinstance(value(), str) else value()
+           for name, value in exec_submission(reference_source()).items() if name.startswith("q_")}
 
 
 def test_correct_but_unusual_submission_gets_full_marks():
@@ -278,5 +273,32 @@ def test_correct_but_unusual_submission_gets_full_marks():
         warnings.simplefilter("ignore")
         namespace = exec_submission(source)
         for salt in ("unusual-a", "unusual-b"):
-            results = run_checks(assignment_checks("initialization"), namespace, salt)
+            results = run_checks(assignment_checks(ASSIGNMENT), namespace, salt)
             assert [(r.check_id, r.feedback) for r in results if r.score != 1.0] == []
+
+
+# --- one mistake, charged once -----------------------------------------------------------------------------------
+
+INTEGRATION = {"train.he_learns"}  # the one check that runs the student's functions together, and says so
+HELPERS = {"activation_derivative": "backward"}  # a helper's mistake is its caller's
+
+
+def test_the_checks_that_run_functions_together_say_so_and_carry_at_most_5_percent():
+    together = [c for c in assignment_checks(ASSIGNMENT) if "with your own functions" in c.title]
+    assert {c.id for c in together} == INTEGRATION
+    assert sum(ASSIGNMENT.points[c] for c in INTEGRATION) <= 0.05 * sum(ASSIGNMENT.points.values())
+
+
+@pytest.mark.parametrize("misconception", CATALOGUE, ids=lambda m: m.id)
+def test_one_mistake_costs_points_only_in_its_own_function_s_checks(misconception):
+    """Graded by the real isolated grader: a mistake confined to one function loses no point in any other
+    function's checks (public or hidden), apart from the named integration check."""
+    from grading_helpers import grade_source
+
+    source = misconception.apply(reference_source())
+    graded = grade_source(source)
+    owner = HELPERS.get(misconception.function, misconception.function)
+    collateral = {r.check_id: graded.points[r.check_id] - graded.max_points[r.check_id] for r in graded.results
+                  if r.function != owner and r.check_id not in INTEGRATION and r.score < 1.0}
+    assert collateral == {}, collateral
+    assert any(r.function == owner and r.score < 1.0 for r in graded.results)  # the mistake itself is charged

@@ -7,11 +7,13 @@ from autograder.checks import assignment_checks
 from autograder.course import load_course
 from autograder.nbgrader_compat import grade_function
 
+INITIALIZATION = load_course().assignment("initialization")
+
 POINTS = load_course().assignment("initialization").points
 
 
 def _possible(function: str) -> float:
-    return sum(POINTS[c.id] for c in assignment_checks("initialization") if c.function == function)
+    return sum(POINTS[c.id] for c in assignment_checks(INITIALIZATION) if c.function == function)
 
 
 def test_the_reference_earns_every_point_of_a_function(reference_namespace: dict) -> None:

@@ -1,8 +1,9 @@
-"""The probe-plan interpreter: refs, rngs, failures, argument reports and patches."""
+"""The probe-plan interpreter: refs, rngs, tuples, failures, stubs named where they are, repeated calls, fakes."""
 
 import numpy as np
 
-from autograder.labkit.plan import call, execute, numerical_gradient, patch, ref, rng
+from autograder.labkit import fakes
+from autograder.labkit.plan import AGAIN, call, execute, fake, ref, rng, tuples
 
 
 def test_refs_pass_the_original_object_and_rngs_are_fresh_generators() -> None:
@@ -53,45 +54,70 @@ def test_failures_are_classified_and_stop_the_plan() -> None:
         assert "y" not in observation["values"]
 
 
-def test_inputs_given_to_the_student_are_copies_and_mutation_is_reported() -> None:
+def test_inputs_given_to_the_student_are_copies_and_a_second_call_shows_mutation() -> None:
     data = np.ones((2, 2))
 
     def mutate(params):
         params["W1"] *= 2
-        return params
+        return {"W1": params["W1"].copy()}
 
-    observation = execute([call("m", "mutate", {"W1": data}, returns="params", report_args=True)], {"mutate": mutate})
+    def pure(params):
+        return {"W1": params["W1"] * 2}
+
+    observation = execute([call("m", "mutate", {"W1": data}, returns="params", again=True),
+                           call("p", "pure", {"W1": data}, returns="params", again=True)],
+                          {"mutate": mutate, "pure": pure})
+    values = observation["values"]
     assert np.array_equal(data, np.ones((2, 2)))  # our copy is untouched
-    assert np.array_equal(observation["values"]["m.args_after"]["args"][0]["W1"], 2 * np.ones((2, 2)))
+    # The second call got the same (changed) objects: a function that mutates answers differently.
+    assert np.array_equal(values["m"]["W1"], 2 * data) and np.array_equal(values["m" + AGAIN]["W1"], 4 * data)
+    assert np.array_equal(values["p"]["W1"], values["p" + AGAIN]["W1"])
 
 
-def test_patch_scales_a_key_during_the_plan_and_is_undone() -> None:
-    namespace = {"backward": lambda: {"dW1": np.ones(2)}}
-    namespace["probe"] = lambda: namespace["backward"]()["dW1"]
-    observation = execute([patch("backward", "dW1", 1.5), call("g", "probe", returns="array")], namespace)
-    assert np.array_equal(observation["values"]["g"], [1.5, 1.5])
-    assert np.array_equal(namespace["backward"]()["dW1"], [1.0, 1.0])
+def test_a_stub_called_by_a_written_function_is_named_and_the_caller_is_not_called_not_attempted() -> None:
+    namespace = {"__name__": "submission"}
+    exec(compile("def helper(x):\n    raise NotImplementedError\n\ndef backward(x):\n    return helper(x)\n\n"
+                 "def stub(x):\n    raise NotImplementedError\n", "<student code>", "exec"), namespace)
+    failure = execute([call("g", "backward", 1.0)], namespace)["failure"]
+    assert failure["kind"] == "incomplete" and failure["function"] == "backward"
+    assert "`backward` calls `helper`, which is not attempted yet" in failure["message"]
+    assert execute([call("s", "stub", 1.0)], namespace)["failure"]["kind"] == "not_attempted"
 
 
-def test_numerical_gradient_uses_the_students_forward_and_cost(reference_namespace) -> None:
-    generator = np.random.default_rng(0)
-    X, Y = generator.standard_normal((4, 2)), np.array([[1.0], [0.0], [0.0], [1.0]])
-    params = reference_namespace["initialize_he"]([2, 3, 1], rng=generator)
-    observation = execute([numerical_gradient("n", params, X, Y, "tanh", 1e-6)], reference_namespace)
-    AL, caches = reference_namespace["forward"](X, params, "tanh")
-    grads = reference_namespace["backward"](AL, Y, caches)
-    for key, value in grads.items():
-        assert np.allclose(observation["values"]["n"][key], value, atol=1e-8)
+def test_tuples_turn_items_into_tuples() -> None:
+    seen = {}
+
+    def backward(caches):
+        seen["types"] = [type(layer) for layer in caches]
+        return 0.0
+
+    execute([call("b", "backward", tuples([[np.ones(2), "relu"], [np.zeros(1), "sigmoid"]]), returns="float")],
+            {"backward": backward})
+    assert seen["types"] == [tuple, tuple]
 
 
-def test_a_cost_that_is_not_a_float_fails_the_numerical_gradient_step_by_name(reference_namespace) -> None:
-    # A common mistake: compute_cost without the mean returns an (m, 1) array, not a float.
-    def compute_cost(AL, Y):
-        return -(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))
+def test_fakes_replace_collaborators_during_the_plan_and_are_removed_after() -> None:
+    namespace = {"__name__": "submission"}
+    exec(compile("def forward(X, params, activation='relu'):\n    return 'mine', []\n\n"
+                 "def cost_of(params):\n    return compute_cost(forward(None, params)[0], None)\n",
+                 "<student code>", "exec"), namespace)
+    spec = fakes.toy_spec(np.random.default_rng(0), {"W1": (2, 1)})
+    params = {"W1": np.array([[0.5], [-0.5]])}
+    observation = execute([fake("toy_cost", spec), call("c", "cost_of", params, returns="float")], namespace)
+    d = params["W1"] - spec["centre"]["W1"]
+    expected = np.sum(spec["curvature"]["W1"] * d**2 / 2 + spec["cubic"]["W1"] * d**3 / 6)
+    assert observation["failure"] is None and np.isclose(observation["values"]["c"], expected)
+    assert namespace["forward"](None, None)[0] == "mine"  # the student's own forward is back
+    assert "compute_cost" not in namespace  # and a fake the student never defined is gone
 
-    namespace = {**reference_namespace, "compute_cost": compute_cost}
-    X, Y = np.ones((3, 2)), np.array([[1.0], [0.0], [1.0]])
-    params = reference_namespace["initialize_he"]([2, 2, 1], rng=np.random.default_rng(0))
-    observation = execute([numerical_gradient("n", params, X, Y, "tanh", 1e-6)], namespace)
-    assert observation["failure"]["kind"] == "invalid" and observation["failure"]["function"] == "compute_cost"
-    assert "should be a Python float" in observation["failure"]["message"]
+
+def test_misusing_a_fake_is_the_callers_error_with_the_fakes_words() -> None:
+    namespace = {"__name__": "submission"}
+    exec(compile("def train(X, Y, layer_dims, init='he', activation='relu', learning_rate=0.1, num_iterations=1, "
+                 "rng=None):\n    p = initialize_he(layer_dims, rng=rng)\n    forward(X, p, 'relu')\n",
+                 "<student code>", "exec"), namespace)
+    spec = {"layer_dims": [2, 1], "activation": "tanh", "m": 3}
+    plan = [fake("tagged_training", spec), call("t", "train", np.ones((3, 2)), np.ones((3, 1)), [2, 1],
+                                                activation="tanh")]
+    failure = execute(plan, namespace)["failure"]
+    assert failure["kind"] == "error" and "activation='relu'" in failure["message"] and "'tanh'" in failure["message"]

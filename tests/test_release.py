@@ -85,6 +85,7 @@ def test_no_instructor_files_and_labkit_is_the_shipped_kit() -> None:
     files = release_files()
     assert not [p for p in files if Path(p).name in ("reference.py", "lesson.md") or "hidden" in p.lower()]
     shipped = {p.relative_to(LABKIT).as_posix() for p in LABKIT.rglob("*.py") if "__pycache__" not in p.parts}
+    shipped |= {"answers.json"} if ASSIGNMENT.reveal_answers else set()  # the questions' key, for self-study
     assert {p.removeprefix("labkit/") for p in files if p.startswith("labkit/")} == shipped
     for path, text in files.items():
         assert not re.search(r"^\s*(from|import) autograder\b", text, flags=re.MULTILINE), f"{path} imports autograder"

@@ -7,12 +7,15 @@ import re
 
 import numpy as np
 
+from autograder.course import load_course
 from autograder.graded import GradedSubmission
 from autograder.labkit.framework import Result
 from autograder.reports.feedback import feedback_html, feedback_markdown
 from autograder.reports.gradebook import FIXED_COLUMNS, gradebook_csv
 from autograder.reports.results_json import results_json
 from autograder.reports.summary import class_summary, summary_html, summary_markdown
+
+INITIALIZATION = load_course().assignment("initialization")
 
 TITLE = "Weight initialization"
 POINTS = {"initialize_he.shapes": 0.5, "initialize_he.scale": 1.0, "forward.tiny_example": 2.0,
@@ -182,9 +185,13 @@ def test_the_signal_depth_check_draws_yours_beside_the_reference(reference_names
     from autograder.checks import assignment_checks
     from autograder.labkit.inprocess import run_checks
 
-    check = next(c for c in assignment_checks("initialization") if c.id == "activation_statistics.signal_depth")
-    wrong = {**reference_namespace, "initialize_he": reference_namespace["initialize_random"]}  # scale 10
-    result = run_checks([check], wrong, "figure")[0]
+    check = next(c for c in assignment_checks(INITIALIZATION) if c.id == "activation_statistics.signal_depth")
+    statistics = reference_namespace["activation_statistics"]
+
+    def exploding(X, params, activation="relu"):  # reports a std that doubles per layer
+        return [{**s, "std": s["std"] * 2.0**i} for i, s in enumerate(statistics(X, params, activation))]
+
+    result = run_checks([check], {**reference_namespace, "activation_statistics": exploding}, "figure")[0]
     assert result.status == "failed" and result.figure["kind"] == "per_layer"
     series = result.figure["series"]
     assert len(series["yours: He"]) == len(series["reference: He"]) == 20
@@ -197,7 +204,7 @@ def test_a_failed_distribution_check_draws_your_weights_against_the_target_norma
     from autograder.labkit.inprocess import run_checks
     from autograder.reports.plots import check_figure
 
-    check = next(c for c in assignment_checks("initialization") if c.id == "initialize_he.distribution")
+    check = next(c for c in assignment_checks(INITIALIZATION) if c.id == "initialize_he.distribution")
     source = reference_namespace["initialize_he"]
 
     def xavier(layer_dims, rng=None):  # std sqrt(1/n): every entry sqrt(2) too small

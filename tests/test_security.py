@@ -18,12 +18,15 @@ from grading_helpers import grade_source, tight_course
 from test_submission import code_cell, filled_notebook
 
 from autograder.checks import assignment_checks
+from autograder.course import load_course
 from autograder.graded import GradedSubmission
 from autograder.labkit.framework import Check, Probe, Verdict
 from autograder.labkit.plan import call
 from autograder.run.isolated import grade_submission
 from autograder.run.sandbox import BASE_ENV
 from autograder.submission import load_file
+
+INITIALIZATION = load_course().assignment("initialization")
 
 WRONG = reference_source().replace("np.sqrt(2.0 / fan_in)", "np.sqrt(1.0 / fan_in)")
 HIDDEN = ROOT / "autograder" / "checks" / "initialization" / "hidden.py"
@@ -230,7 +233,7 @@ def baseline() -> GradedSubmission:
 
 
 def _completed(graded: GradedSubmission) -> bool:
-    return [r.check_id for r in graded.results] == [c.id for c in assignment_checks("initialization")]
+    return [r.check_id for r in graded.results] == [c.id for c in assignment_checks(INITIALIZATION)]
 
 
 MARKER = "the attack code ran to its end"

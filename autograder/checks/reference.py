@@ -1,32 +1,27 @@
-"""The reference solution on the trusted side: loaded once from course.toml's `reference` path.
+"""The reference solution on the trusted side, loaded from the path the course being graded names.
 
 The reference imports the provided code as `labkit` (its folder holds a `labkit` link, as the student's
 notebook folder does), so that folder goes on sys.path before the module is executed. The same loader
-executes mutated copies of the reference's text (the misconception catalogue).
+executes mutated copies of the reference's text (the misconception catalogue). Nothing here reads
+course.toml: whoever builds the checks passes the assignment's reference path in.
 """
 
 import sys
 import types
+import warnings
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from ..course import load_course
+import numpy as np
+
+from ..labkit.plan import Step, execute
 
 
 def _ensure_importable(folder: Path) -> None:
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
-
-
-def reference_path(assignment: str = "initialization") -> Path:
-    """Where course.toml says the assignment's reference solution is."""
-    return load_course().assignment(assignment).reference
-
-
-@cache
-def reference_source(assignment: str = "initialization") -> str:
-    """The reference's source text."""
-    return reference_path(assignment).read_text()
 
 
 def module_from_source(source: str, name: str, folder: Path) -> types.ModuleType:
@@ -39,7 +34,43 @@ def module_from_source(source: str, name: str, folder: Path) -> types.ModuleType
 
 
 @cache
-def reference(assignment: str = "initialization") -> types.ModuleType:
-    """The reference module (cached: it is executed once per process)."""
-    path = reference_path(assignment)
-    return module_from_source(reference_source(assignment), f"reference_{assignment}", path.parent)
+def _source(path: Path) -> str:
+    return path.read_text()
+
+
+@cache
+def _module(path: Path, source: str, name: str) -> types.ModuleType:
+    return module_from_source(source, name, path.parent)
+
+
+@dataclass(frozen=True)
+class Solution:
+    """One assignment's reference solution (path: its reference.py), executed on first use and cached."""
+
+    path: Path
+
+    @property
+    def source(self) -> str:
+        return _source(self.path)
+
+    @property
+    def module(self) -> types.ModuleType:
+        return _module(self.path, self.source, f"reference_{self.path.parent.name}")
+
+    def variant(self, name: str, source: str) -> types.ModuleType:
+        """A changed copy of the reference (a catalogued mistake), executed as its own module (cached)."""
+        return _module(self.path, source, f"mutant_{name}")
+
+    def run(self, plan: list[Step]) -> dict[str, Any]:
+        """The values the reference gives for a plan; raises if the reference itself fails it."""
+        observation = execute(plan, vars(self.module))
+        if observation["failure"] is not None:
+            raise RuntimeError(f"the reference failed a probe: {observation['failure']['message']}")
+        return observation["values"]
+
+
+def run_quietly(plan: list[Step], module: types.ModuleType) -> dict[str, Any]:
+    """Execute a plan against a (mutated) module; its overflow warnings are expected, not news."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return execute(plan, vars(module))

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .plan import ERROR, INVALID, MISSING, NOT_ATTEMPTED, Step
+from .plan import ERROR, INCOMPLETE, INVALID, MISSING, NOT_ATTEMPTED, Step
 
 PUBLIC, HIDDEN = "public", "hidden"
 
@@ -93,7 +93,7 @@ def judge(check: Check, probe: Probe, observation: dict[str, Any]) -> Result:
 
     failure = observation.get("failure")
     if failure is not None:
-        status = failure["kind"] if failure["kind"] in (NOT_ATTEMPTED, MISSING, ERROR, INVALID) else ERROR
+        status = failure["kind"] if failure["kind"] in (NOT_ATTEMPTED, INCOMPLETE, MISSING, ERROR, INVALID) else ERROR
         return result(status, 0.0, failure["message"])
     try:
         verdict = check.verdict(observation["values"], probe)

@@ -27,7 +27,8 @@ ARRAY_TAG = "__array__"
 MAX_DEPTH = 32
 
 # The kinds a probe can ask a returned value to be.
-KINDS = ("array", "float", "int", "str", "params", "stats", "floats", "any", "opaque")
+KINDS = ("array", "float", "int", "str", "params", "stats", "floats", "caches", "any", "opaque")
+CACHE_FIELDS = ("A_prev", "W", "b", "Z", "activation")  # the contract: caches[l-1] == (A_prev, W, b, Z, activation)
 
 
 class InvalidReturn(Exception):
@@ -116,9 +117,30 @@ def to_plain(value: Any, kind: str | list, what: str = "the result") -> Any:
                 raise InvalidReturn(f"{what}[{i}] should be a dict; got {describe_type(layer)}")
             layers.append({str(k): _plain_float(v, f'{what}[{i}]["{k}"]') for k, v in layer.items()})
         return layers
+    if kind == "caches":
+        return _plain_caches(value, what)
     if kind == "any":
         return _plain_any(value, what, 0)
     raise ValueError(f"unknown kind {kind!r}")
+
+
+def _plain_caches(value: Any, what: str) -> list[list]:
+    """forward's caches as [[A_prev, W, b, Z, activation], ...]: one 5-tuple per layer (see CACHE_FIELDS)."""
+    layout = "(A_prev, W, b, Z, activation)"
+    if not isinstance(value, (list, tuple)):
+        raise InvalidReturn(f"{what} should be a list with one tuple {layout} per layer; got {describe_type(value)}")
+    layers = []
+    for l, layer in enumerate(value, start=1):
+        if not isinstance(layer, tuple) or len(layer) != len(CACHE_FIELDS):
+            raise InvalidReturn(f"{what}[{l - 1}] (layer {l}) should be the tuple {layout}; got {describe_type(layer)}")
+        *arrays, activation = layer
+        if not isinstance(activation, str):
+            raise InvalidReturn(f"{what}[{l - 1}] (layer {l}): its last item should be the activation's name, a str; "
+                                f"got {describe_type(activation)}")
+        layers.append([*(_plain_array(a, f"{what}[{l - 1}] {name}") for a, name in zip(arrays, CACHE_FIELDS,
+                                                                                        strict=False)),
+                       str(activation)])
+    return layers
 
 
 def _plain_any(value: Any, what: str, depth: int) -> Any:

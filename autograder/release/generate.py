@@ -5,8 +5,11 @@ Steps, in order:
 2. stage an nbgrader course in a temporary folder: source/<assignment>/ is a copy of the source folder with the
    labkit symlink dereferenced and the instructor-only files (reference.py, lesson.md) left out;
 3. run `nbgrader generate_assignment` there;
-4. add the student files (README.md, requirements.txt, test_public_checks.py from ./student/);
-5. replace assignments/<assignment>/ with the result.
+4. add the student files (README.md, requirements.txt, test_public_checks.py from ./student/), and the answer key
+   of the conceptual questions (labkit/answers.json) when course.toml's reveal_answers is true; never otherwise;
+5. replace assignments/<assignment>/ with the result;
+6. write the sample submissions (solutions/<assignment>/submissions/, see autograder/sample_submissions.py),
+   made from the reference, the new release and the misconception catalogue.
 The output depends only on the inputs: nbgrader writes no timestamps into the notebook (a test checks that
 two builds are byte-identical, and that the committed release equals a fresh build).
 """
@@ -18,7 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from autograder.checks import answer_key, assignment_samples
 from autograder.course import ROOT, Assignment
+from autograder.labkit.questions import ANSWER_FILE, dumps_key
+from autograder.sample_submissions import write_samples
 
 from .notebook import LESSON_FILE, build_source_notebook, write_source_notebook
 
@@ -55,6 +61,15 @@ def add_student_files(release: Path) -> None:
             shutil.copyfile(path, release / path.name)
 
 
+def set_answer_key(assignment: Assignment, release: Path) -> None:
+    """Ship the questions' answer key in labkit/ when the course reveals answers; make sure none ships otherwise."""
+    path = release / "labkit" / ANSWER_FILE.name
+    if assignment.reveal_answers:
+        path.write_text(dumps_key(list(answer_key(assignment))), encoding="utf-8")
+    else:  # a stray key in the source's labkit must not reach a graded course's students
+        path.unlink(missing_ok=True)
+
+
 def build_release(assignment: Assignment, destination: Path, source_notebook: str) -> None:
     """Generate the release of `assignment`, with the source notebook text `source_notebook`, into `destination`."""
     with tempfile.TemporaryDirectory(prefix="release-") as tmp:
@@ -62,14 +77,19 @@ def build_release(assignment: Assignment, destination: Path, source_notebook: st
         stage_course(assignment, course_root, source_notebook)
         release = run_generate_assignment(course_root, assignment.name)
         add_student_files(release)
+        set_answer_key(assignment, release)
         if destination.exists():
             shutil.rmtree(destination)
         shutil.copytree(release, destination, ignore=shutil.ignore_patterns(*IGNORED))
 
 
+SAMPLES_FOLDER = "submissions"
+
+
 def build_all(assignment: Assignment) -> None:
-    """Rebuild the source notebook, then the student release in its committed place."""
+    """Rebuild the source notebook, then the student release in its committed place, then the samples."""
     build_release(assignment, assignment.release, write_source_notebook(assignment).read_text())
+    write_samples(assignment.source / SAMPLES_FOLDER, assignment_samples(assignment))
 
 
 def _tree(folder: Path) -> dict[str, Path]:
@@ -101,4 +121,10 @@ def release_is_current(assignment: Assignment) -> list[str]:
             if (relative not in fresh or relative not in committed
                     or not filecmp.cmp(fresh[relative], committed[relative], shallow=False)):
                 stale.append(_display(assignment.release / relative))
+    samples, expected = assignment.source / SAMPLES_FOLDER, assignment_samples(assignment)  # from the committed release
+    present = {p.name for p in samples.iterdir() if p.is_file()} if samples.is_dir() else set()
+    for name in sorted(expected.keys() | present):
+        if name not in expected or name not in present \
+                or (samples / name).read_text(encoding="utf-8") != expected[name]:
+            stale.append(_display(samples / name))
     return stale

@@ -11,7 +11,8 @@ The lesson (solutions/<assignment>/lesson.md) is a Markdown document with a few 
 - `<!-- answer: f g -->` becomes one answer cell holding the source of functions f and g, copied verbatim from
   reference.py (with its `### BEGIN SOLUTION` regions); its grade_id is the first name, f.
 - `<!-- test: f -->` becomes the test cell of f: `check(f)` for the student (or, when no public check is about f,
-  as for the conceptual questions, a comment saying so) plus a hidden call of the grader, worth
+  as for the conceptual questions unless the release ships their answer key, a comment saying so) plus a hidden
+  call of the grader, worth
   `function_points(f)` from course.toml.
 
 The build is an ordered pipeline of small steps (like nbgrader's preprocessors), each taking and returning
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.checks import assignment_checks
+from autograder.checks import answer_key, assignment_checks
 from autograder.course import Assignment
 from autograder.labkit.framework import PUBLIC
 
@@ -245,8 +246,17 @@ def build_notebook(lesson_text: str, reference_source: str, points: Callable[[st
 def build_source_notebook(assignment: Assignment) -> str:
     """The source notebook's text for `assignment`, from its lesson.md, reference.py, course.toml and checks."""
     lesson = (assignment.source / LESSON_FILE).read_text()
-    publicly_checked = frozenset(c.function for c in assignment_checks(assignment.name, PUBLIC))
-    return build_notebook(lesson, assignment.reference.read_text(), assignment.function_points, publicly_checked)
+    return build_notebook(lesson, assignment.reference.read_text(), assignment.function_points,
+                          publicly_checked(assignment))
+
+
+def publicly_checked(assignment: Assignment) -> frozenset[str]:
+    """The functions whose test cell calls `check(...)`: those with public checks, and the conceptual questions
+    when the release ships their answer key (course.toml's reveal_answers)."""
+    checked = {c.function for c in assignment_checks(assignment, PUBLIC)}
+    if assignment.reveal_answers:
+        checked |= {question.id for question in answer_key(assignment)}
+    return frozenset(checked)
 
 
 def write_source_notebook(assignment: Assignment) -> Path:

@@ -86,7 +86,9 @@ def forward(
 
     Returns:
     AL -- the output probabilities, (m, 1)
-    caches -- whatever `backward` needs, one entry per layer (you choose the layout)
+    caches -- one tuple per layer l = 1..L: caches[l-1] == (A_prev, W, b, Z, activation), with
+              A_prev (m, n_{l-1}) the layer's input, W (n_{l-1}, n_l), b (1, n_l), Z (m, n_l) = A_prev @ W + b,
+              and activation the layer's activation name ("sigmoid" for the output layer)
     """
     ### BEGIN SOLUTION
     L = len(params) // 2
@@ -94,10 +96,10 @@ def forward(
     caches = []
     for l in range(1, L + 1):
         layer_activation = activation if l < L else "sigmoid"
-        A_prev = A
-        Z = A_prev @ params[f"W{l}"] + params[f"b{l}"]
+        A_prev, W, b = A, params[f"W{l}"], params[f"b{l}"]
+        Z = A_prev @ W + b
         A = activate(Z, layer_activation)
-        caches.append((A_prev, params[f"W{l}"], Z, A, layer_activation))
+        caches.append((A_prev, W, b, Z, layer_activation))
     return A, caches
     ### END SOLUTION
 
@@ -124,7 +126,7 @@ def backward(AL: np.ndarray, Y: np.ndarray, caches: list) -> dict[str, np.ndarra
     Arguments:
     AL -- output probabilities from `forward`, (m, 1)
     Y -- labels in {0, 1}, (m, 1)
-    caches -- the caches returned by `forward`
+    caches -- caches[l-1] == (A_prev, W, b, Z, activation) for l = 1..L, as `forward` returns them
 
     Returns:
     grads -- {"dW1": same shape as W1, "db1": same shape as b1, ..., "dWL", "dbL"}
@@ -141,9 +143,9 @@ def backward(AL: np.ndarray, Y: np.ndarray, caches: list) -> dict[str, np.ndarra
         grads[f"db{l}"] = dZ.sum(axis=0, keepdims=True)
         if l > 1:
             dA_prev = dZ @ W.T
-            A_prev_activation = caches[l - 2][4]
-            Z_prev = caches[l - 2][2]
-            dZ = dA_prev * activation_derivative(Z_prev, A_prev, A_prev_activation)
+            # A_prev is the output of layer l-1, whose own cache holds its Z and activation.
+            _, _, _, Z_prev, prev_activation = caches[l - 2]
+            dZ = dA_prev * activation_derivative(Z_prev, A_prev, prev_activation)
     return grads
     ### END SOLUTION
 
@@ -304,41 +306,18 @@ def worked_example(W2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ### END SOLUTION
 
 
-# Conceptual questions. Each returns one lowercase letter: the option you choose.
+# Conceptual questions. A multiple-choice question returns the letter of one option ("a"); a numeric one returns
+# a float, graded within the tolerance its docstring states.
 
 
 def q_symmetry() -> str:
-    """Every weight of a network with two tanh hidden layers starts at the same constant 0.5 (biases 0),
-    and it is trained with gradient descent. What happens to the hidden units of each layer?
+    """A network with two tanh hidden layers of 4 units each starts with every weight equal to 0.5 and every
+    bias 0, and is trained by gradient descent on data whose features differ. What happens to the hidden units?
 
-    a) The first hidden layer learns normally, because its inputs are the features themselves, which differ
-       from each other; only the deeper layers stay identical.
-    b) No weight ever changes, because every gradient of a constant-initialized network is zero, as
-       it is for an all-zero network.
-    c) The activation is applied elementwise and is nonlinear, so the units drift apart after a few
-       steps, once the nonlinearity has amplified the rounding differences between them.
-    d) Within each layer, all units keep identical incoming and outgoing weights at every step: each layer
-       works like a single unit, however wide it is.
-
-    Returns: "a", "b", "c" or "d"
-    """
-    ### BEGIN SOLUTION
-    return "d"
-    ### END SOLUTION
-
-
-def q_zero_relu() -> str:
-    """A [2, 10, 5, 1] network with ReLU hidden layers and a sigmoid output starts with every weight and
-    bias at zero. The training labels are 70% ones. What does gradient descent change?
-
-    a) Nothing: every gradient is exactly zero, including the output bias's, so the cost stays at ln 2
-       forever and the network predicts 0.5 for every input.
-    b) All weights move by the same amount, so the units stay identical, but the network still learns a
-       linear decision boundary, like logistic regression on the inputs.
-    c) Only the output bias: the hidden activations are relu(0) = 0, so dW3 = A2^T dZ3 = 0, and the signal
-       sent back, dZ3 W3^T, is zero too. The network ends up predicting the base rate 0.7 for every input.
-    d) First the output bias moves; once it is non-zero, the hidden weights start to receive gradients
-       too, and after a slow start the network trains normally.
+    a) The units of layer 1 become different, as their inputs are the features, which differ; layer 2's stay equal.
+    b) The units of both layers become different: tanh is nonlinear, so round-off between them grows every step.
+    c) The units of each layer stay equal to one another, layer 1 included, while their shared weights do change.
+    d) The units stay equal and learn nothing: a constant start gives every weight a zero gradient, like zeros.
 
     Returns: "a", "b", "c" or "d"
     """
@@ -347,18 +326,39 @@ def q_zero_relu() -> str:
     ### END SOLUTION
 
 
-def q_zero_hidden_activation() -> str:
-    """Same all-zero start, but now compare hidden activations. With which hidden activation do any of the
-    *weights* (not only the output bias) ever receive a non-zero gradient?
+def q_zero_relu() -> float:
+    """A [2, 10, 5, 1] network with ReLU hidden layers and a sigmoid output starts with every weight and bias at 0.
+    Its training labels are 70% ones. It is trained by gradient descent until the cost stops changing. At what
+    cost (the mean cross-entropy of compute_cost, natural logarithm) does it end?
 
-    a) sigmoid, because sigmoid(0) = 0.5 is not zero, so the last layer's weights see a non-zero input;
-       one more layer wakes up per step, but the units of every layer still stay identical to each other.
-    b) ReLU, because relu'(z) = 1 for positive z, so the gradient passes through every hidden layer
-       unchanged.
-    c) tanh, because tanh'(0) = 1 is the largest derivative any of the three has, so the zero start sits
-       exactly where tanh learns fastest.
-    d) None of them: with all weights zero, every weight gradient is zero for any activation, since each
-       gradient is a product that contains a zero weight.
+    Returns: a float, graded within ±0.005
+    """
+    ### BEGIN SOLUTION
+    return 0.6109
+    ### END SOLUTION
+
+
+def q_zero_hidden_activation() -> float:
+    """A [2, 10, 5, 1] network with *sigmoid* hidden layers and a sigmoid output starts with every weight and bias
+    at 0, and its training labels are 70% ones. In the very first backward pass, what is each entry of dW3, the
+    gradient of the mean cost with respect to the last weights (its 5 entries are equal)? You can compute it on
+    paper, or with your own forward and backward on any such data set.
+
+    Returns: a float, graded within ±0.002
+    """
+    ### BEGIN SOLUTION
+    return -0.1
+    ### END SOLUTION
+
+
+def q_tiny_differences() -> str:
+    """Every weight is drawn independently from N(0, 0.01^2), so all of them lie within a few hundredths of one
+    another. Why does that break the symmetry between the units of a layer, with no extra term in the cost?
+
+    a) Relative to their own size the draws differ completely, so units start apart and get different gradients.
+    b) It breaks only for a while: with no penalty pushing units apart, their weights slide back together.
+    c) Any difference above float64 resolution splits the units at once: a 1e-8 nudge of equal weights is as good.
+    d) The examples come in a random order, and that alone gives identical units different updates every step.
 
     Returns: "a", "b", "c" or "d"
     """
@@ -367,19 +367,13 @@ def q_zero_hidden_activation() -> str:
     ### END SOLUTION
 
 
-def q_tiny_differences() -> str:
-    """Weights drawn from N(0, 0.01^2) differ from each other only slightly. Why is that enough to break
-    the symmetry?
+def q_saturation() -> str:
+    """For a tanh hidden unit, which pre-activations z let gradient descent change its incoming weights fastest?
 
-    a) It is not enough on its own: gradient descent pulls similar units back together, so a penalty term
-       that pushes the weight vectors of different units apart has to be added to the cost.
-    b) Symmetry is something gradient descent preserves but never creates: two units that differ at all
-       compute different outputs, receive different gradients, and can grow apart into different features.
-       Even differences near float64 resolution (about 1e-16 relative) count; no extra penalty is needed.
-    c) Small weights keep every unit in the linear part of its activation, where the network behaves
-       like a linear model and symmetric solutions cannot exist.
-    d) Gradient descent draws fresh random numbers for the weights at every step, so whatever symmetry
-       the start had is lost after the first update.
+    a) z close to 1 for every example, the value that scaling the weights by sqrt(1/n) is meant to produce.
+    b) z of size 1 or less, of either sign: backpropagation multiplies by tanh'(z), and it is large there.
+    c) Large positive z, where the output of the unit is near +1, so that it sends a strong, confident signal.
+    d) Large |z| of either sign: the larger the pre-activations, the larger the signals and so the gradients.
 
     Returns: "a", "b", "c" or "d"
     """
@@ -388,18 +382,48 @@ def q_tiny_differences() -> str:
     ### END SOLUTION
 
 
-def q_saturation() -> str:
-    """Large initial weights make a tanh or sigmoid network learn slowly. Which statement locates the problem?
+def q_saturated_fraction() -> float:
+    """A tanh layer of width 256 gets standard normal inputs (256 features) through weights of standard deviation
+    0.25: a quarter of the experiment's std 1, but still 4 times 1/sqrt(256). What fraction of the layer's
+    activations is saturated (|a| > 0.99)? Compute it with the closed form, or measure it.
 
-    a) The pre-activation z should be close to 1, as the forward-pass argument for scaling the weights
-       says; large weights push z far above 1, and every z far from 1 slows learning.
-    b) The outputs a = tanh(z) near +-1 make the cross-entropy cost undefined, so gradient descent gets
-       nan gradients and stops improving.
-    c) ReLU has the same problem for large positive z, so ReLU networks need small weights for the same
-       reason tanh networks do.
-    d) Backpropagation multiplies by the derivative g'(z) at every layer; for tanh and sigmoid that
-       derivative is nearly zero when |z| is large (the flat tails), so large |z| stalls learning. What matters
-       is g'(z), not how close z is to any particular value.
+    Returns: a float between 0 and 1, graded within ±0.02
+    """
+    ### BEGIN SOLUTION
+    return 0.508
+    ### END SOLUTION
+
+
+def q_explosion() -> float:
+    """Run the cell of "Do the gradients vanish? Measure them" (it needs your forward and backward). What ratio
+    ||dW1|| / ||dW10|| does it print for the network "tanh, std 1"?
+
+    Returns: a float, graded within 20%
+    """
+    ### BEGIN SOLUTION
+    return 15689.0
+    ### END SOLUTION
+
+
+def q_variance_of_z() -> float:
+    """A unit adds up n = 200 inputs, z = sum_i w_i a_i. Each input is a_i = relu(u_i) with u_i ~ N(0, 4), and
+    each weight is drawn independently from N(0, 0.1^2), independent of the inputs. What is Var(z)?
+
+    Returns: a float, graded within ±0.1
+    """
+    ### BEGIN SOLUTION
+    return 4.0
+    ### END SOLUTION
+
+
+def q_he_two_over_n() -> str:
+    """Why does He initialization give a ReLU layer weights of variance 2/n (n the fan-in), twice the 1/n that
+    keeps the signal of a tanh network steady?
+
+    a) ReLU outputs are never negative, so their mean is above 0, and the factor 2 is there to cancel that shift.
+    b) It is Glorot's 2 / (n_in + n_out) for layers of equal width, where the fan-in and the fan-out average out.
+    c) Larger weights train faster, and 2/n is simply the largest scale that does not yet make deep nets blow up.
+    d) ReLU zeroes the negative half of z, so E[a^2] is half of Var(z), and doubling Var(w) makes up for that.
 
     Returns: "a", "b", "c" or "d"
     """
@@ -408,61 +432,26 @@ def q_saturation() -> str:
     ### END SOLUTION
 
 
-def q_variance_of_z() -> str:
-    """The n = 400 inputs of a unit are normalized (mean 0, variance 1, independent) and its weights are drawn
-    independently from N(0, 1/n). What does z = sum_i w_i x_i look like across examples?
+def q_he_std() -> float:
+    """A ReLU layer has a weight matrix W of shape (512, 128) (examples are rows, as everywhere in this notebook).
+    What standard deviation does He initialization give its entries?
 
-    a) z is close to 1.0 for every example, because the weights were scaled so that the sum of the n
-       terms comes out at 1.
-    b) z has variance 1/n = 0.0025, the variance of a single weight, so it is almost always close to zero.
-    c) z has mean 0 and variance n * (1/n) * 1 = 1: a typical |z| is about 1, so about 68% of the
-       examples have |z| < 1, and tanh or sigmoid still has a useful slope there.
-    d) z has variance n = 400, because n terms of variance 1 are added, so tanh is saturated for most
-       examples.
-
-    Returns: "a", "b", "c" or "d"
+    Returns: a float, graded within 1%
     """
     ### BEGIN SOLUTION
-    return "c"
+    return 0.0625
     ### END SOLUTION
 
 
-def q_he_two_over_n() -> str:
-    """Why does He initialization use Var(W) = 2/n for ReLU layers, where 1/n (LeCun, Xavier-like) keeps
-    the signal steady for tanh?
+def q_signal_ratio() -> float:
+    """The experiment "20 ReLU layers, three scales" is run again with weights of variance 1.5/n (std
+    sqrt(1.5 / n), n = 256), between the 1/n of Xavier and He's 2/n. What is the ratio of the second moment E[a^2]
+    of layer 20 to that of layer 1? Predict it with the formula of Part 7, or measure it.
 
-    a) ReLU sets the negative half of z to zero, so E[a^2] = Var(z) / 2; then Var(z_next) = n Var(W) E[a^2]
-       equals Var(z) only if n Var(W) = 2. With 1/n the signal halves in every layer.
-    b) A ReLU layer has twice as many parameters as a tanh layer of the same width.
-    c) Larger initial weights always learn faster; 2/n is simply a safe larger value, and 3/n or 4/n work
-       just as well in a deep network.
-    d) relu'(z) = 2 for positive z, which the variance has to compensate.
-
-    Returns: "a", "b", "c" or "d"
+    Returns: a float, graded within a factor of 3
     """
     ### BEGIN SOLUTION
-    return "a"
-    ### END SOLUTION
-
-
-def q_explosion() -> str:
-    """A 10-layer tanh network of width 256 starts with weights of std 1 (far above 1/sqrt(256)), so about
-    87% of its units are saturated. How do the weight gradients change from the last hidden layer to the first?
-
-    a) They vanish toward the input: saturated units have tanh' close to 0, and with 87% of the units
-       saturated, every layer multiplies the gradient by a small number.
-    b) They are all the same size, because tanh is an odd function and the positive and negative
-       saturated units cancel each other's effect on the gradient.
-    c) They explode toward the input (||dW1|| / ||dW10|| is about 1e4): the unsaturated units still pass the
-       gradient back with slope near 1, multiplied by weights far too large, so every layer amplifies it.
-       Large initial weights do not simply mean vanishing gradients.
-    d) They are all exactly zero, because tanh' is exactly 0 at saturation and the gradient cannot pass
-       a saturated layer.
-
-    Returns: "a", "b", "c" or "d"
-    """
-    ### BEGIN SOLUTION
-    return "c"
+    return 0.75**19
     ### END SOLUTION
 
 
@@ -477,8 +466,11 @@ __all__ = [
     "initialize_random",
     "initialize_zeros",
     "q_explosion",
+    "q_he_std",
     "q_he_two_over_n",
+    "q_saturated_fraction",
     "q_saturation",
+    "q_signal_ratio",
     "q_symmetry",
     "q_tiny_differences",
     "q_variance_of_z",

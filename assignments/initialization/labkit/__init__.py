@@ -2,13 +2,15 @@
 
 Provided code (activations, the two-circles data set, plots) and the public half of grading: the check
 framework, probe plans, the plain-data codec, the public checks and the in-process runner behind the
-notebook's `check(...)`. It imports nothing from the rest of `autograder` (a test holds it to that), so the
+notebook's `check(...)`, which also judges the conceptual questions when the release ships their answer key
+(questions.py). It imports nothing from the rest of `autograder` (a test holds it to that), so the
 release pipeline can copy this folder next to the student notebook as it is.
 """
 
 from .inprocess import make_check_helper
 from .public_checks import PUBLIC_CHECKS
+from .questions import self_checks
 
-check = make_check_helper(PUBLIC_CHECKS)
+check = make_check_helper(PUBLIC_CHECKS + self_checks())
 
 __all__ = ["PUBLIC_CHECKS", "check"]

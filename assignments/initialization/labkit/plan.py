@@ -4,19 +4,21 @@ A check's probe is not code that runs beside the student's: it is a *plan*, a li
 plain data, which `execute` interprets. The same plan runs in-process (notebook, pytest) or in a sandboxed
 child (the grader sends it over a pipe). So nothing secret has to be readable where student code runs:
 the child sees the inputs and which functions are called, never the verdict or the expected values.
+What comes back is only what the student's functions returned: every derived quantity (a numerical
+gradient, a norm, "the inputs are unchanged") is computed by the verdict, on the trusted side.
 
 Steps (build them with the constructors below):
 - `call(id, function, *args, returns=KIND, **kwargs)`: call a student function; send back its return
-  converted to plain data of KIND (see plain.KINDS). `report_args=True` also sends the array arguments
-  back as they are after the call, so the verdict can tell whether the function changed its inputs.
-- `numerical_gradient(id, params, X, Y, activation, epsilon)`: centred differences of the student's own
-  compute_cost(forward(X, params, activation)[0], Y), a dict "dW1", "db1", ... of arrays.
-- `patch(function, key, factor)`: from now on, the student's `function` (which returns a dict) has its
-  entry `key` (every entry, if key is None) multiplied by `factor`: a deliberately broken backward for
-  judging gradient_check.
+  converted to plain data of KIND (see plain.KINDS). `again=True` calls it a second time with the very
+  same argument objects and sends that return too (as "<id>#2"): if the first call changed its inputs,
+  the two differ, which the verdict sees without trusting anything but the returns. `uses` names the
+  other student functions the call is known to reach (for an integration check), so the runner can skip
+  it after one of them hung.
+- `fake(model, spec)`: from now on, the collaborators of the function under test are the fakes of
+  `model` (see fakes.py), built from the plain-data `spec`; the student's own are restored afterwards.
 Arguments may be plain data, `ref(step_id)` / `ref(step_id, index)` for an earlier step's return value
-(a plain copy by default; the original object with plain=False, for caches), or `rng(seed)` for a fresh
-`np.random.default_rng(seed)`.
+(a plain copy by default; the original object with plain=False), `rng(seed)` for a fresh
+`np.random.default_rng(seed)`, or `tuples(items)` for a list whose items become tuples (forward's caches).
 """
 
 import time
@@ -26,34 +28,31 @@ from typing import Any
 
 import numpy as np
 
-from .plain import InvalidReturn, describe_type, to_plain
+from . import fakes
+from .plain import InvalidReturn, to_plain
 
 Step = dict[str, Any]
 Namespace = MutableMapping[str, Any]
 
 # Failure kinds, in the words feedback uses.
 NOT_ATTEMPTED = "not_attempted"  # stub still raises NotImplementedError
+INCOMPLETE = "incomplete"        # it calls a helper of the student's that is still a stub
 MISSING = "missing"              # the function is not defined at all
 ERROR = "error"                  # it raised something else
 INVALID = "invalid"              # it returned the wrong type or structure
+AGAIN = "#2"                     # suffix of the value of a call made a second time (again=True)
 
 
-def call(step_id: str, function: str, *args: Any, returns: str | list = "any",
-         report_args: bool = False, **kwargs: Any) -> Step:
+def call(step_id: str, function: str, *args: Any, returns: str | list = "any", again: bool = False,
+         uses: tuple[str, ...] = (), **kwargs: Any) -> Step:
     """A step that calls student `function(*args, **kwargs)`; see the module docstring."""
     return {"op": "call", "id": step_id, "function": function, "args": list(args), "kwargs": kwargs,
-            "returns": returns, "report_args": report_args}
+            "returns": returns, "again": again, "uses": list(uses)}
 
 
-def numerical_gradient(step_id: str, params: Any, X: Any, Y: Any, activation: str, epsilon: float) -> Step:
-    """A step that differentiates the student's forward + compute_cost numerically."""
-    return {"op": "numerical_gradient", "id": step_id, "params": params, "X": X, "Y": Y,
-            "activation": activation, "epsilon": epsilon}
-
-
-def patch(function: str, key: str | None, factor: float) -> Step:
-    """A step that scales entry `key` (None: every entry) of what student `function` returns from now on."""
-    return {"op": "patch", "function": function, "key": key, "factor": factor}
+def fake(model: str, spec: dict[str, Any]) -> Step:
+    """A step that replaces the collaborators of the function under test by the fakes of `model`."""
+    return {"op": "fake", "model": model, "spec": spec}
 
 
 def ref(step_id: str, index: int | None = None, plain: bool = True) -> dict:
@@ -61,7 +60,7 @@ def ref(step_id: str, index: int | None = None, plain: bool = True) -> dict:
 
     By default the next call gets a plain-data copy (base ndarrays, lists, dicts), so no behaviour of the
     student's objects (an ndarray subclass with its own std(), say) carries from one call into the next.
-    plain=False passes the original object: only for values of the student's own design, like caches.
+    plain=False passes the original object: only for values of the student's own design.
     """
     return {"$ref": step_id, "index": index, "plain": plain}
 
@@ -69,6 +68,11 @@ def ref(step_id: str, index: int | None = None, plain: bool = True) -> dict:
 def rng(seed: int) -> dict:
     """An argument: a fresh numpy Generator seeded with `seed`."""
     return {"$rng": int(seed)}
+
+
+def tuples(items: list) -> dict:
+    """An argument: `items` with every item turned into a tuple (e.g. caches, one tuple per layer)."""
+    return {"$tuples": items}
 
 
 class StepFailed(Exception):
@@ -88,6 +92,8 @@ def _resolve(value: Any, originals: dict[str, Any]) -> Any:
             return _plain_copy(original) if value.get("plain") else original
         if "$rng" in value:
             return np.random.default_rng(value["$rng"])
+        if "$tuples" in value:
+            return [tuple(_resolve(item, originals)) for item in value["$tuples"]]
         return {k: _resolve(v, originals) for k, v in value.items()}
     if isinstance(value, list):
         return [_resolve(v, originals) for v in value]
@@ -103,9 +109,13 @@ def _plain_copy(value: Any) -> Any:
         raise StepFailed({"kind": INVALID, "function": "", "message": str(error)}) from None
 
 
+def _student_frames(error: BaseException) -> list[traceback.FrameSummary]:
+    return [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith("<student")]
+
+
 def _student_frame(error: BaseException) -> str:
     """' (line N of your code: `text`)' for the deepest frame in the student's own code, if any."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith("<student")]
+    frames = _student_frames(error)
     if not frames:
         return ""
     frame = frames[-1]
@@ -121,12 +131,24 @@ def _lookup(namespace: Namespace, function: str) -> Any:
     return target
 
 
+def _not_attempted(function: str, error: NotImplementedError) -> StepFailed:
+    """The stub is `function` itself, or a function of the student's that it calls (named, so it is fixed there)."""
+    frames = _student_frames(error)
+    stub = frames[-1].name if frames else function
+    if stub in (function, "<module>"):
+        message = f"`{function}` is not attempted yet: it still raises NotImplementedError"
+        return StepFailed({"kind": NOT_ATTEMPTED, "function": function, "message": message})
+    message = f"`{function}` calls `{stub}`, which is not attempted yet (it still raises NotImplementedError)"
+    return StepFailed({"kind": INCOMPLETE, "function": function, "message": message})
+
+
 def _invoke(function: str, target: Any, args: list, kwargs: dict) -> Any:
     try:
         return target(*args, **kwargs)
-    except NotImplementedError:
-        message = f"`{function}` is not attempted yet: it still raises NotImplementedError"
-        raise StepFailed({"kind": NOT_ATTEMPTED, "function": function, "message": message}) from None
+    except NotImplementedError as error:
+        raise _not_attempted(function, error) from None
+    except fakes.FakeMisuse as misuse:  # the function called a fake collaborator the wrong way
+        raise StepFailed({"kind": ERROR, "function": function, "message": str(misuse)}) from None
     except Exception as error:  # the student's bug, reported as feedback
         message = f"`{function}` raised {type(error).__name__}: {error}"[:600] + _student_frame(error)
         raise StepFailed({"kind": ERROR, "function": function, "message": message}) from None
@@ -139,18 +161,10 @@ def _run_call(step: Step, namespace: Namespace, originals: dict[str, Any], value
     result = _invoke(step["function"], target, args, kwargs)
     originals[step["id"]] = result
     values[step["id"]] = _converted(step["function"], result, step["returns"])
-    if step["report_args"]:
-        values[step["id"] + ".args_after"] = {
-            "args": [_plain_or_none(a) for a in args],
-            "kwargs": {k: _plain_or_none(v) for k, v in kwargs.items()},
-        }
-
-
-def _plain_or_none(value: Any) -> Any:
-    try:
-        return to_plain(value, "any")
-    except InvalidReturn:
-        return None
+    if step.get("again"):
+        # Same objects again: only a function that changed them (or is not deterministic) answers differently.
+        again = _invoke(step["function"], target, args, kwargs)
+        values[step["id"] + AGAIN] = _converted(step["function"], again, step["returns"])
 
 
 def _converted(function: str, result: Any, kind: str | list) -> Any:
@@ -161,48 +175,7 @@ def _converted(function: str, result: Any, kind: str | list) -> Any:
         raise StepFailed({"kind": INVALID, "function": function, "message": str(error)}) from None
 
 
-def _run_numerical_gradient(step: Step, namespace: Namespace, originals: dict[str, Any],
-                            values: dict[str, Any]) -> None:
-    forward = _lookup(namespace, "forward")
-    compute_cost = _lookup(namespace, "compute_cost")
-    params = {k: np.array(v, dtype=np.float64) for k, v in _resolve(step["params"], originals).items()}
-    X, Y = _resolve(step["X"], originals), _resolve(step["Y"], originals)
-    eps, activation = step["epsilon"], step["activation"]
-
-    def cost_at(p: dict) -> float:
-        AL = _converted("forward", _invoke("forward", forward, [X, p], {"activation": activation}),
-                        ["array", "opaque"])[0]
-        return _converted("compute_cost", _invoke("compute_cost", compute_cost, [AL, Y], {}), "float")
-
-    gradient = {}
-    for key, value in params.items():
-        grad = np.zeros_like(value)
-        for index in np.ndindex(value.shape):
-            original = value[index]
-            value[index] = original + eps
-            plus = cost_at(params)
-            value[index] = original - eps
-            minus = cost_at(params)
-            value[index] = original
-            grad[index] = (plus - minus) / (2 * eps)
-        gradient["d" + key] = grad
-    values[step["id"]] = gradient
-
-
-def _run_patch(step: Step, namespace: Namespace, restore: dict[str, Any]) -> None:
-    name, key, factor = step["function"], step["key"], step["factor"]
-    original = _lookup(namespace, name)
-    restore.setdefault(name, original)
-
-    def scaled(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        if not isinstance(result, dict) or (key is not None and key not in result):
-            message = f"`{name}` should return a dict with key {key!r}; got {describe_type(result)}"
-            raise StepFailed({"kind": INVALID, "function": name, "message": message})
-        scaled_keys = result if key is None else [key]
-        return {**result, **{k: np.asarray(result[k]) * factor for k in scaled_keys}}
-
-    namespace[name] = scaled
+_ABSENT = object()
 
 
 def execute(plan: list[Step], namespace: Namespace) -> dict[str, Any]:
@@ -210,7 +183,7 @@ def execute(plan: list[Step], namespace: Namespace) -> dict[str, Any]:
 
     Returns the observation, plain data: {"values": {step_id: plain data}, "failure": None or
     {"kind", "function", "message"} for the first step that failed (later steps are skipped),
-    "seconds": time spent in the plan}. Patches are undone before returning.
+    "seconds": time spent in the plan}. Fakes are removed again before returning.
     """
     values: dict[str, Any] = {}
     originals: dict[str, Any] = {}
@@ -221,14 +194,18 @@ def execute(plan: list[Step], namespace: Namespace) -> dict[str, Any]:
         for step in plan:
             if step["op"] == "call":
                 _run_call(step, namespace, originals, values)
-            elif step["op"] == "numerical_gradient":
-                _run_numerical_gradient(step, namespace, originals, values)
-            elif step["op"] == "patch":
-                _run_patch(step, namespace, restore)
+            elif step["op"] == "fake":
+                for name, function in fakes.build(step["model"], step["spec"]).items():
+                    restore.setdefault(name, namespace.get(name, _ABSENT))
+                    namespace[name] = function
             else:
                 raise ValueError(f"unknown plan step {step['op']!r}")
     except StepFailed as failed:
         failure = failed.failure
     finally:
-        namespace.update(restore)
+        for name, original in restore.items():
+            if original is _ABSENT:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = original
     return {"values": values, "failure": failure, "seconds": time.perf_counter() - start}

@@ -4,6 +4,8 @@ They ship with the student release and run in the notebook (`check(initialize_he
 as part of grading. They never use the reference solution: every expected number here is either a
 property (shapes, zero biases, a scale within a wide tolerance) or a tiny example you can verify by
 hand. Hidden checks (instructor side) compare against the reference on fresh inputs.
+Each check judges one function: what that function calls is given to it as data (backward gets caches
+built here) or replaced by fakes (fakes.py) for gradient_check and train, so one mistake costs points once.
 """
 
 import math
@@ -11,9 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from .compare import all_or_nothing, expected_keys, relative_error, shape_problems, summary
+from . import fakes
+from .activations import activate, sigmoid
+from .compare import all_or_nothing, relative_error, shape_problems, summary
 from .framework import PUBLIC, Check, Probe, Verdict
-from .plan import call, numerical_gradient, patch, ref, rng
+from .plan import AGAIN, call, fake, rng, tuples
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
@@ -30,6 +34,28 @@ TINY_AL = {  # forward(TINY_X, TINY_PARAMS, activation)[0], one value per exampl
     "relu": [0.700567142473973, 0.5634067862621936],
     "tanh": [0.6195182768101695, 0.5297656683100556],
     "sigmoid": [0.6635231477864201, 0.6385135717432332],
+}
+TINY_Y = [[1.0], [0.0]]
+TINY_Z1 = [[-1.1, -1.0, 1.0], [0.41, -0.11, -0.2]]  # the same for every activation: X @ W1 + b1
+TINY_Z2 = {  # the output layer's pre-activation, per hidden activation
+    "relu": [[0.85], [0.255]],
+    "tanh": [[0.4875040606710266], [0.11920362499243614]],
+    "sigmoid": [[0.6790343836954467], [0.5689184328775808]],
+}
+TINY_GRADS = {  # backward(AL, TINY_Y, caches) on the tiny example's caches, per hidden activation
+    "relu": {"dW1": [[0.0704258482827742, 0.0, -0.11977314301041081], [0.04225550896966452, 0.0, 0.23954628602082162]],
+             "db1": [[0.1408516965655484, 0.0, -0.11977314301041081]],
+             "dW2": [[0.1154983911837497], [0.0], [-0.1497164287630135]], "db2": [[0.13198696436808333]]},
+    "tanh": {"dW1": [[0.022059889715048124, -0.015286630325373054, 0.037908491152019136],
+                     [0.10207113206309465, -0.07149107706042333, 0.18892935833174346]],
+             "db1": [[0.07828716336627539, -0.05454214482966899, 0.13973400678116596]],
+             "dW2": [[0.25518736813305903], [0.11586617031858967], [-0.1971676626281057]],
+             "db2": [[0.07464197256011251]]},
+    "sigmoid": {"dW1": [[0.0033765402410864814, -0.002012682027811307, 0.005146392419690549],
+                        [0.04300558187001367, -0.027008201334527714, 0.07188941443272347]],
+                "db1": [[0.022514487299619804, -0.013948668716330664, 0.036754930601269234]],
+                "dW2": [[0.14988553745676486], [0.10561139190405547], [0.020726406466112846]],
+                "db2": [[0.15101835976482664]]},
 }
 TINY_STATS = {  # activation_statistics(TINY_X, TINY_PARAMS, activation)[0]
     "relu": {"mean": 0.235, "std": 0.3734412046538696, "saturated_fraction": 4 / 6},
@@ -158,25 +184,25 @@ def _he_scale_check() -> Check:
                  probe, verdict, "He initialization")
 
 
-def _he_rng_check() -> Check:
+def _rng_check(function: str) -> Check:
     dims = [30, 20, 1]
 
     def probe(_: np.random.Generator) -> Probe:
-        plan = [call(name, "initialize_he", dims, rng=rng(seed), returns="params")
+        plan = [call(name, function, dims, rng=rng(seed), returns="params")
                 for name, seed in (("first", 7), ("again", 7), ("other", 8))]
         return Probe(plan)
 
     def verdict(values: dict, _: Probe) -> Verdict:
         first, again, other = values["first"], values["again"], values["other"]
         if set(first) != set(again) or any(not np.array_equal(first[k], again[k]) for k in first):
-            return Verdict(0.0, "initialize_he(dims, rng=np.random.default_rng(7)) gave different weights on two "
+            return Verdict(0.0, f"{function}(dims, rng=np.random.default_rng(7)) gave different weights on two "
                                 "calls: draw from the `rng` argument (rng.standard_normal), not np.random")
         if all(np.array_equal(first[k], other.get(k)) for k in first if k.startswith("W")):
-            return Verdict(0.0, "initialize_he gave the same weights for seeds 7 and 8: draw from `rng`")
+            return Verdict(0.0, f"{function} gave the same weights for seeds 7 and 8: draw from `rng`")
         return Verdict(1.0)
 
-    return Check("initialize_he.rng", "initialize_he", "draws from the rng argument (same seed, same weights)",
-                 PUBLIC, probe, verdict, "He initialization")
+    return Check(f"{function}.rng", function, "draws from the rng argument (same seed, same weights)",
+                 PUBLIC, probe, verdict, "He initialization" if function == "initialize_he" else "")
 
 
 # --- forward, cost, backward, update -----------------------------------------------------------------
@@ -201,6 +227,40 @@ def _forward_known_answer_check() -> Check:
         return all_or_nothing(problems)
 
     return Check("forward.tiny_example", "forward", "the tiny 2-3-1 example gives the right AL for every activation",
+                 PUBLIC, probe, verdict, "Forward propagation")
+
+
+def _tiny_caches(activation: str) -> list[tuple]:
+    """The tiny example's caches in the contract's layout: (A_prev, W, b, Z, activation) per layer."""
+    params, Z1, Z2 = _tiny_params(), np.array(TINY_Z1), np.array(TINY_Z2[activation])
+    return [(np.array(TINY_X), params["W1"], params["b1"], Z1, activation),
+            (activate(Z1, activation), params["W2"], params["b2"], Z2, "sigmoid")]
+
+
+def _forward_caches_check() -> Check:
+    def probe(_: np.random.Generator) -> Probe:
+        X, params = np.array(TINY_X), _tiny_params()
+        return Probe([call(a, "forward", X, params, activation=a, returns=["opaque", "caches"]) for a in ACTIVATIONS])
+
+    def verdict(values: dict, _: Probe) -> Verdict:
+        problems = []
+        for a in ACTIVATIONS:
+            got, expected = values[a][1], _tiny_caches(a)
+            if len(got) != len(expected):
+                problems.append(f"forward(..., '{a}') on a 2-layer network returned {len(got)} caches, expected 2: "
+                                "one tuple (A_prev, W, b, Z, activation) per layer")
+                continue
+            for l, (layer, want) in enumerate(zip(got, expected, strict=True), start=1):
+                for name, item, target in zip(("A_prev", "W", "b", "Z"), layer[:4], want[:4], strict=True):
+                    if np.shape(item) != np.shape(target) or not np.allclose(item, target, rtol=1e-9, atol=1e-12):
+                        problems.append(f"forward(..., '{a}'): caches[{l - 1}] should be (A_prev, W, b, Z, activation);"
+                                        f" its {name} is {summary(np.asarray(item))}, expected {summary(target)}")
+                if layer[4] != want[4]:
+                    problems.append(f"forward(..., '{a}'): caches[{l - 1}][4] is {layer[4]!r}, expected {want[4]!r} "
+                                    "(the layer's activation; the output layer's is 'sigmoid')")
+        return all_or_nothing(problems)
+
+    return Check("forward.caches", "forward", "caches[l-1] == (A_prev, W, b, Z, activation) on the tiny example",
                  PUBLIC, probe, verdict, "Forward propagation")
 
 
@@ -240,76 +300,31 @@ def _cost_saturated_check() -> Check:
                  probe, verdict, "Cost")
 
 
-def _small_net(generator: np.random.Generator, dims: list[int], m: int) -> tuple[np.ndarray, np.ndarray, dict]:
-    X = generator.standard_normal((m, dims[0]))
-    Y = (np.arange(m) % 3 == 0).astype(np.float64).reshape(m, 1)  # unbalanced labels: no gradient cancels
-    params = {}
-    for l in range(1, len(dims)):
-        params[f"W{l}"] = generator.standard_normal((dims[l - 1], dims[l])) * math.sqrt(2 / dims[l - 1])
-        params[f"b{l}"] = 0.1 * generator.standard_normal((1, dims[l]))
-    return X, Y, params
+def _backward_tiny_check() -> Check:
+    """backward on the tiny example's caches (built here, not by your forward), against its known gradients."""
 
+    def probe(_: np.random.Generator) -> Probe:
+        plan = [call(a, "backward", sigmoid(np.array(TINY_Z2[a])), np.array(TINY_Y),
+                     tuples([list(layer) for layer in _tiny_caches(a)]), returns="params") for a in ACTIVATIONS]
+        return Probe(plan)
 
-def _relu_net_clear_of_kinks(generator: np.random.Generator, dims: list[int], m: int
-                             ) -> tuple[np.ndarray, np.ndarray, dict]:
-    """A ReLU test net whose every hidden pre-activation is >= 0.1 away from the kink at 0, by construction.
-
-    Inputs are positive, and each hidden unit's incoming weights and bias share one sign: a "+" unit gets
-    Z >= 0.1 (active), a "-" unit Z <= -0.1 (inactive), whatever the positive activations below it are. So
-    a finite difference never straddles the kink, and both branches of relu' are exercised.
-    """
-    X = generator.uniform(0.5, 1.5, (m, dims[0]))
-    Y = (np.arange(m) % 3 == 0).astype(np.float64).reshape(m, 1)
-    params = {}
-    for l in range(1, len(dims)):
-        fan_in, width = dims[l - 1], dims[l]
-        if l == len(dims) - 1:  # sigmoid output: any sign, modest size
-            params[f"W{l}"] = generator.standard_normal((fan_in, width)) / np.sqrt(fan_in)
-            params[f"b{l}"] = 0.1 * generator.standard_normal((1, width))
-            continue
-        signs = np.where(np.arange(width) % 2 == 0, 1.0, -1.0)  # alternate: some units active, some not
-        params[f"W{l}"] = generator.uniform(0.1, 1.0, (fan_in, width)) * signs / fan_in
-        params[f"b{l}"] = generator.uniform(0.1, 0.3, (1, width)) * signs
-    return X, Y, params
-
-
-def _backward_numerical_check() -> Check:
-    dims, m = [3, 4, 3, 1], 5
-
-    def probe(generator: np.random.Generator) -> Probe:
-        nets = {"relu": _relu_net_clear_of_kinks(generator, dims, m), "tanh": _small_net(generator, dims, m),
-                "sigmoid": _small_net(generator, dims, m)}
-        plan = []
-        for a in ACTIVATIONS:
-            X, Y, params = nets[a]
-            plan += [call(f"fwd_{a}", "forward", X, params, activation=a, returns=["array", "opaque"]),
-                     call(f"grads_{a}", "backward", ref(f"fwd_{a}", 0), Y, ref(f"fwd_{a}", 1, plain=False),
-                          returns="params"),
-                     numerical_gradient(f"num_{a}", params, X, Y, a, 1e-6)]
-        return Probe(plan, {"dims": dims})
-
-    def verdict(values: dict, p: Probe) -> Verdict:
-        # One L2 relative error over all gradients stacked: a per-key ratio is noise when a key is nearly zero.
+    def verdict(values: dict, _: Probe) -> Verdict:
         problems = []
-        keys = expected_keys(p.context["dims"], "d")
         for a in ACTIVATIONS:
-            grads, numeric = values[f"grads_{a}"], values[f"num_{a}"]
-            shape = shape_problems(grads, p.context["dims"], f"backward (activation '{a}')", prefix="d")
+            grads = values[a]
+            shape = shape_problems(grads, [2, 3, 1], f"backward (activation '{a}')", prefix="d")
             if shape:
                 problems += shape
                 continue
-            error = relative_error(np.concatenate([grads[k].ravel() for k in keys]),
-                                   np.concatenate([numeric[k].ravel() for k in keys]))
-            if error > 1e-6:
-                worst = max(keys, key=lambda k: np.linalg.norm(grads[k] - numeric[k]))
-                problems.append(f"backward with '{a}' hidden layers differs from the centred differences of your "
-                                f"forward + compute_cost (relative error {error:.2g}); most of all in {worst}: got "
-                                f"{summary(grads[worst])}, numerically {summary(numeric[worst])}")
+            for key, expected in TINY_GRADS[a].items():
+                if relative_error(grads[key], np.array(expected)) > 1e-7:
+                    problems.append(f"backward on the tiny example ('{a}' hidden layer, Y = {TINY_Y}) gave {key} = "
+                                    f"{np.round(grads[key], 6).tolist()}, expected "
+                                    f"{np.round(np.array(expected), 6).tolist()}")
         return all_or_nothing(problems)
 
-    return Check("backward.numerical_gradient", "backward",
-                 "matches centred differences of your own forward + cost (every activation)", PUBLIC, probe, verdict,
-                 "Backward propagation")
+    return Check("backward.tiny_example", "backward", "the tiny example's gradients, every activation, from given "
+                 "caches", PUBLIC, probe, verdict, "Backward propagation")
 
 
 def _update_check() -> Check:
@@ -319,7 +334,7 @@ def _update_check() -> Check:
 
     def probe(_: np.random.Generator) -> Probe:
         return Probe([call("new", "update_parameters", _arrays(params), _arrays(grads), 0.5, returns="params",
-                           report_args=True)])
+                           again=True)])
 
     def verdict(values: dict, _: Probe) -> Verdict:
         got = values["new"]
@@ -330,10 +345,10 @@ def _update_check() -> Check:
                     hint = " (sign: subtract learning_rate * gradient)" if np.allclose(
                         got[key], 2 * np.array(params[key]) - np.array(value)) else ""
                     problems.append(f'update_parameters gave {key} = {got[key].tolist()}, expected {value}{hint}')
-        after = values["new.args_after"]["args"]
-        if not np.array_equal(after[0]["W1"], np.array(params["W1"])) or not np.array_equal(
-                after[0]["b1"], np.array(params["b1"])):
-            problems.append("update_parameters changed the `params` dict it was given: build and return a new dict")
+        second = values["new" + AGAIN]
+        if set(second) != set(got) or any(not np.array_equal(second[k], got[k]) for k in got):
+            problems.append("called twice with the same params and grads, update_parameters gave different results: "
+                            "it changed the `params` it was given; build and return a new dict")
         return all_or_nothing(problems)
 
     return Check("update_parameters.known_answer", "update_parameters",
@@ -343,64 +358,119 @@ def _update_check() -> Check:
 
 # --- gradient check, training, statistics ----------------------------------------------------------------
 
+TOY_SHAPES = {"W1": (2, 3), "b1": (1, 3), "W2": (3, 1), "b2": (1, 1)}
+
+
+def _toy_probe(generator: np.random.Generator, factors: dict[str, float]) -> Probe:
+    """gradient_check on a toy cost: forward, compute_cost and backward are fakes (fakes.py), not yours."""
+    spec = fakes.toy_spec(generator, TOY_SHAPES, factors)
+    params = {k: generator.standard_normal(shape) for k, shape in TOY_SHAPES.items()}
+    X, Y = generator.standard_normal((4, 2)), np.ones((4, 1))
+    return Probe([fake("toy_cost", spec),
+                  call("diff", "gradient_check", params, X, Y, activation="tanh", returns="float", again=True)],
+                 {"spec": spec, "params": params})
+
+
+def toy_difference(spec: dict, params: dict) -> float:
+    """||g - g_num|| / (||g|| + ||g_num||) on the toy cost, g its (maybe scaled) gradient, g_num the exact one."""
+    exact = fakes.toy_gradient({**spec, "factors": {}}, params)
+    scaled = fakes.toy_gradient(spec, params)
+    g = np.concatenate([np.ravel(scaled[k]) for k in exact])
+    g_num = np.concatenate([np.ravel(exact[k]) for k in exact])
+    return float(np.linalg.norm(g - g_num) / (np.linalg.norm(g) + np.linalg.norm(g_num)))
+
+
+def _gradient_check_hint(got: float, expected: float) -> str:
+    if expected < 1e-6 and abs(got - 1 / 3) < 1e-3:
+        return (" -- 1/3 is what dividing the centred difference by epsilon instead of 2 epsilon gives "
+                "(then g_num = 2g)")
+    return ""
+
+
 def _gradient_check_checks() -> list[Check]:
-    dims, m = [2, 3, 1], 4
-
-    def correct_probe(generator: np.random.Generator) -> Probe:
-        X, Y, params = _small_net(generator, dims, m)
-        return Probe([call("diff", "gradient_check", params, X, Y, activation="tanh", returns="float")])
-
-    def correct_verdict(values: dict, _: Probe) -> Verdict:
-        diff = values["diff"]
-        if 0 <= diff < 1e-6:
-            return Verdict(1.0)
-        return Verdict(0.0, f"gradient_check on a small tanh network returned {diff:.3g}, expected below 1e-6 "
-                            "(if backward's own checks pass, the bug is in gradient_check: centred differences, "
-                            "||g - g_num|| / (||g|| + ||g_num||))")
-
-    def broken_probe(generator: np.random.Generator) -> Probe:
-        X, Y, params = _small_net(generator, dims, m)
-        return Probe([patch("backward", None, 2.0),
-                      call("diff", "gradient_check", params, X, Y, activation="tanh", returns="float")])
-
-    def broken_verdict(values: dict, _: Probe) -> Verdict:
-        # Every gradient doubled: ||2g - g|| / (||2g|| + ||g||) = 1/3 exactly, whatever the inputs.
-        diff = values["diff"]
-        if abs(diff - 1 / 3) < 1e-3:
-            return Verdict(1.0)
-        return Verdict(0.0, f"with every gradient of backward deliberately doubled, gradient_check returned {diff:.3g};"
-                            " a correct check returns ||2g - g|| / (||2g|| + ||g||) = 1/3. Does it call backward, "
-                            "and divide by ||g|| + ||g_num||?")
+    def verdict(values: dict, p: Probe) -> Verdict:
+        got, expected = values["diff"], toy_difference(p.context["spec"], p.context["params"])
+        broken = bool(p.context["spec"]["factors"])
+        good = abs(got - expected) <= 1e-4 * expected if broken else 0 <= got < 1e-6
+        backward = "deliberately wrong (every dW1 and db2 entry x1.5)" if broken else "exact"
+        problems = [] if good else [
+            f"on a toy cost whose backward is {backward}, gradient_check returned {got:.4g}; "
+            "||g - g_num|| / (||g|| + ||g_num||) is "
+            f"{f'{expected:.4g}' if broken else 'below 1e-6'} there (forward, compute_cost and backward were fakes "
+            f"in this check, so the mistake is in gradient_check itself){_gradient_check_hint(got, expected)}"]
+        if values["diff" + AGAIN] != got:
+            problems.append("called twice with the same params, gradient_check gave different results: it changed "
+                            "`params`; perturb a copy")
+        return all_or_nothing(problems)
 
     return [
-        Check("gradient_check.correct_backward", "gradient_check", "tiny for a correct backward", PUBLIC,
-              correct_probe, correct_verdict, "Gradient checking"),
-        Check("gradient_check.broken_backward", "gradient_check", "large when backward is wrong", PUBLIC,
-              broken_probe, broken_verdict, "Gradient checking"),
+        Check("gradient_check.correct_backward", "gradient_check", "tiny when backward is exact (on a toy cost)",
+              PUBLIC, lambda g: _toy_probe(g, {}), verdict, "Gradient checking"),
+        Check("gradient_check.broken_backward", "gradient_check", "its value when backward is wrong (on a toy cost)",
+              PUBLIC, lambda g: _toy_probe(g, {"dW1": 1.5, "db2": 1.5}), verdict, "Gradient checking"),
     ]
 
 
+def train_orchestration_problems(got: tuple, spec: dict, Y: np.ndarray, init: str, learning_rate: float,
+                                 num_iterations: int, seed: int | None) -> list[str]:
+    """What is wrong with train's (params, costs) on the tagged fakes, naming the usual orchestration mistakes."""
+    params, costs = got
+    what = f"train(..., init={init!r}, learning_rate={learning_rate:g}, num_iterations={num_iterations})"
+    if len(costs) != num_iterations:
+        return [f"{what} returned {len(costs)} costs; expected one per iteration, {num_iterations}"]
+    run = dict(Y=Y, layer_dims=spec["layer_dims"], learning_rate=learning_rate, num_iterations=num_iterations)
+    expected = fakes.simulate(init=init, seed=seed, **run)
+    if _same_run((params, costs), expected):
+        return []
+    known = {f"started from initialize_{other}, not initialize_{init}": dict(init=other, seed=seed)
+             for other in fakes.INIT_TAGS if other != init}
+    if init != "zeros":
+        known[f"did not pass its rng to initialize_{init} (call initialize_{init}(layer_dims, rng=rng))"] = \
+            dict(init=init, seed=None)
+    known["recorded each cost after the update; record the cost before it"] = \
+        dict(init=init, seed=seed, cost_after_update=True)
+    known["updated the parameters itself instead of calling update_parameters(params, grads, learning_rate)"] = \
+        dict(init=init, seed=seed, inline_update=True)
+    for mistake, variant in known.items():
+        if _same_run((params, costs), fakes.simulate(**variant, **run)):
+            return [f"{what} {mistake} (its collaborators were fakes in this check)"]
+    return [f"{what} with fake collaborators gave costs {np.round(costs[:3], 5).tolist()}...; the loop "
+            f"initializer -> (forward -> compute_cost -> backward -> update_parameters) x {num_iterations} gives "
+            f"{np.round(expected[1][:3], 5).tolist()}...: check the order of the steps and what each is given"]
+
+
+def _same_run(got: tuple, expected: tuple) -> bool:
+    (params, costs), (want_params, want_costs) = got, expected
+    return (len(costs) == len(want_costs) and set(params) == set(want_params)
+            and relative_error(np.array(costs), np.array(want_costs)) <= 1e-9
+            and all(np.shape(params[k]) == want_params[k].shape and relative_error(params[k], want_params[k]) <= 1e-9
+                    for k in want_params))
+
+
+def tagged_train_call(step_id: str, X: np.ndarray, Y: np.ndarray, dims: list[int], init: str, activation: str,
+                      learning_rate: float, num_iterations: int, seed: int) -> list[dict]:
+    """The plan steps of one train run on the tagged fakes."""
+    spec = {"layer_dims": dims, "activation": activation, "m": len(X)}
+    return [fake("tagged_training", spec),
+            call(step_id, "train", X, Y, dims, init=init, activation=activation, learning_rate=learning_rate,
+                 num_iterations=num_iterations, rng=rng(seed), returns=["params", "floats"])]
+
+
 def _train_check() -> Check:
-    dims, iterations = [2, 4, 1], 50
+    dims, iterations, learning_rate = [2, 3, 1], 4, 0.5
 
     def probe(generator: np.random.Generator) -> Probe:
-        X = generator.standard_normal((40, 2))
-        Y = (X[:, :1] + X[:, 1:] > 0).astype(np.float64)
-        return Probe([call("run", "train", X, Y, dims, init="he", learning_rate=0.5, num_iterations=iterations,
-                           rng=rng(0), returns=["params", "floats"])], {"dims": dims})
+        X, Y = generator.standard_normal((6, 2)), np.array([[1.0], [0.0], [1.0], [1.0], [0.0], [1.0]])
+        plan = [step for init in ("he", "zeros") for step in tagged_train_call(
+            init, X, Y, dims, init, "tanh", learning_rate, iterations, 11)]
+        return Probe(plan, {"Y": Y, "spec": {"layer_dims": dims}})
 
     def verdict(values: dict, p: Probe) -> Verdict:
-        params, costs = values["run"]
-        problems = shape_problems(params, p.context["dims"], "the params train returned")
-        if len(costs) != iterations:
-            problems.append(f"train(..., num_iterations={iterations}) returned {len(costs)} costs, expected one per "
-                            "iteration")
-        elif not costs[-1] < costs[0]:
-            problems.append(f"the cost did not go down on an easy problem (first {costs[0]:.4g}, last {costs[-1]:.4g})")
-        return all_or_nothing(problems)
+        return all_or_nothing([problem for init in ("he", "zeros") for problem in train_orchestration_problems(
+            values[init], p.context["spec"], p.context["Y"], init, learning_rate, iterations, 11)])
 
-    return Check("train.outputs", "train", "returns (params, costs) with one cost per iteration, and learns",
-                 PUBLIC, probe, verdict, "Training")
+    return Check("train.steps", "train", "initializer by name, then forward, cost, backward, update each iteration "
+                 "(with fake collaborators)", PUBLIC, probe, verdict, "Training")
 
 
 def _statistics_check() -> Check:
@@ -453,13 +523,15 @@ PUBLIC_CHECKS: list[Check] = [
     _zeros_values_check(),
     _init_shapes_check("initialize_random", {}),
     _random_scale_check(),
+    _rng_check("initialize_random"),
     _init_shapes_check("initialize_he", {}),
     _he_scale_check(),
-    _he_rng_check(),
+    _rng_check("initialize_he"),
     _forward_known_answer_check(),
+    _forward_caches_check(),
     _cost_known_answer_check(),
     _cost_saturated_check(),
-    _backward_numerical_check(),
+    _backward_tiny_check(),
     _update_check(),
     *_gradient_check_checks(),
     _train_check(),

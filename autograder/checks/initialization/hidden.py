@@ -1,43 +1,53 @@
 """Hidden checks of the initialization assignment: fresh random inputs, the reference, calibrated statistics.
 
 Every check's probe draws its inputs from the grading seed and returns a data-only plan; its verdict runs
-on the trusted side, where it may run the same plan against the reference (`_expected`) and, when the
+on the trusted side, where it may run the same plan against the reference (`solution.run`) and, when the
 check fails, against the catalogued misconceptions (misconceptions.diagnose) to name the mistake.
-Scores follow the structure of each function: a check is made of weighted parts (e.g. shapes, then
-values), and each part earns its weight when it has no problem.
+Each check judges ONE function: what that function would call is given to it as data the trusted side
+computed (backward gets caches the reference's forward built; activation_statistics gets weights drawn
+here) or replaced by fakes (labkit/fakes.py: a toy cost for gradient_check, tagged training for train), so
+a mistake costs points only in its own function's checks. The one exception says so in its title ("with
+your own functions") and carries few points. Every derived number (norms, ratios, "inputs unchanged") is
+computed here from what the student's functions returned.
 Every probe is sized so the whole suite costs well under a second (see bench/hidden_suite.py), with
 thresholds chosen far outside the spread a correct submission shows (the numbers are in the comments).
 """
 
 import math
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import numpy as np
-from scipy import special
 
+from ...labkit import fakes
 from ...labkit.activations import activate
 from ...labkit.compare import expected_keys, shape_problems, summary
 from ...labkit.data import make_circles
-from ...labkit.framework import HIDDEN, Check, Probe, Verdict
-from ...labkit.plan import call, execute, numerical_gradient, patch, ref, rng
-from ..reference import reference
+from ...labkit.framework import Check, Probe
+from ...labkit.plan import call, fake, rng, tuples
+from ...labkit.public_checks import (
+    TOY_SHAPES,
+    tagged_train_call,
+    toy_difference,
+    train_orchestration_problems,
+)
+from ..reference import Solution
 from ..stats import (
     ALPHA,
     BROKEN_SPREAD,
     IDENTICAL_SPREAD,
     min_pairwise_spread,
     normal_battery,
-    relative_error,
+    normal_cdf,
     unit_spread,
     unit_vectors,
 )
-from .misconceptions import Same, diagnose
+from ..verdicts import Assess, Parts, Same, changed_inputs, compare, dict_parts, hidden_check, values_close
+from .misconceptions import diagnose
+from .questions import question_checks
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
-Parts = list[tuple[float, list[str]]]  # (weight, problems): a part earns its weight when problems is empty
-Assess = Callable[[dict[str, Any], Probe], Parts]
-MAX_PROBLEMS = 2  # feedback stays short: the first problems say enough
 
 # Notebook sections the feedback points to.
 INIT, HE, FORWARD, COST, BACKWARD = "Initializers", "He initialization", "Forward propagation", "Cost", \
@@ -46,96 +56,12 @@ UPDATE, GRADCHECK, TRAINING, SIGNAL = "Gradient descent", "Gradient checking", "
 SYMMETRY, SATURATION = "Symmetry", "Saturation"
 
 
-# --- verdict machinery -------------------------------------------------------------------------------------
-
-def values_close(a: Any, b: Any, rtol: float = 1e-6) -> bool:
-    """Plain data a and b are the same up to rtol (arrays: same shape, L2 relative error; nan where nan)."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(values_close(a[k], b[k], rtol) for k in a)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(values_close(x, y, rtol) for x, y in zip(a, b, strict=True))
-    if isinstance(a, (np.ndarray, float, int)) and isinstance(b, (np.ndarray, float, int)) \
-            and not isinstance(a, bool) and not isinstance(b, bool):
-        x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-        if x.shape != y.shape or not np.array_equal(np.isfinite(x), np.isfinite(y)):
-            return False
-        finite = np.isfinite(x)
-        return bool(np.array_equal(x[~finite], y[~finite], equal_nan=True)) and \
-            relative_error(x[finite], y[finite]) <= rtol
-    return a == b
-
-
-def _expected(probe: Probe) -> dict[str, Any]:
-    """The values the reference gives for the same plan (trusted side)."""
-    observation = execute(probe.plan, vars(reference()))
-    if observation["failure"] is not None:
-        raise RuntimeError(f"the reference failed a hidden probe: {observation['failure']['message']}")
-    return observation["values"]
-
-
-def _feedback(problems: list[str], mistake: Any, section: str) -> str:
-    problems = list(dict.fromkeys(problems))  # parts that fail for one reason share its message
-    text = "; ".join(problems[:MAX_PROBLEMS]) + (f" (+{len(problems) - MAX_PROBLEMS} more)"
-                                                  if len(problems) > MAX_PROBLEMS else "")
-    if mistake is not None:
-        text += f". Likely mistake: {mistake.explanation}. Fix: {mistake.fix}"
-    return text + (f". See the notebook: {section}" if section else "")
-
-
-def hidden_check(check_id: str, title: str, section: str, probe: Callable[[np.random.Generator], Probe],
-                 assess: Assess, same: Same = values_close,
-                 figure: Callable[[dict[str, Any], Probe], dict[str, Any]] | None = None) -> Check:
-    """A hidden check whose score is the weighted parts `assess` finds without problems.
-
-    On a score below 1 the verdict looks for a catalogued misconception whose output is `same` as the
-    student's on these inputs, and names it, and attaches `figure(values, probe)` (plain data for a plot
-    in the feedback) when the check has one.
-    """
-
-    def verdict(values: dict[str, Any], p: Probe) -> Verdict:
-        parts = assess(values, p)
-        total = sum(weight for weight, _ in parts)
-        score = sum(weight for weight, problems in parts if not problems) / total
-        if score >= 1.0:
-            return Verdict(1.0)
-        mistake = diagnose(check_id, p.plan, values, same)
-        problems = [problem for _, part in parts for problem in part]
-        return Verdict(score, _feedback(problems, mistake, section), mistake.id if mistake else None,
-                       figure(values, p) if figure else None)
-
-    return Check(check_id, check_id.split(".")[0], title, HIDDEN, probe, verdict, section)
-
-
-def _compare(got: Any, expected: Any, what: str, rtol: float = 1e-7, atol: float = 1e-12) -> list[str]:
-    """Problems of an array (or float) against the expected one: shape, then L2 relative error."""
-    got, expected = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    if got.shape != expected.shape:
-        return [f"{what} has shape {got.shape}, expected {expected.shape}"]
-    error = float(np.linalg.norm(got - expected)) if np.all(np.isfinite(got)) else math.inf
-    if error <= rtol * (np.linalg.norm(got) + np.linalg.norm(expected)) + atol:
-        return []
-    return [f"{what}: got {summary(got)}; expected {summary(expected)}"]
-
-
-def _dict_parts(got: dict, expected: dict, what: str, weight: float, rtol: float = 1e-7) -> Parts:
-    """A params/grads dict against the expected one: a quarter of `weight` for keys and shapes, the rest
-    shared by the keys whose values agree."""
-    keys = [k for k in expected if k in got and np.shape(got[k]) == np.shape(expected[k])]
-    structure = [f"{what} is missing {sorted(set(expected) - set(got))}"] if set(expected) - set(got) else []
-    structure += [f'{what}["{k}"] has shape {np.shape(got[k])}, expected {np.shape(expected[k])}'
-                  for k in expected if k in got and k not in keys]
-    parts: Parts = [(weight / 4, structure)]
-    share = 0.75 * weight / len(expected)
-    parts += [(share, _compare(got[k], expected[k], f'{what}["{k}"]', rtol) if k in keys else structure)
-              for k in expected]
-    return parts
-
-
-def _changed_inputs(values: dict, step_id: str, originals: list, what: str) -> list[str]:
-    """Problems when a call changed the arrays it was given (report_args=True); scalars after them are ignored."""
-    after = values[f"{step_id}.args_after"]["args"]
-    changed = [i for i, (a, o) in enumerate(zip(after, originals, strict=False)) if not values_close(a, o, rtol=0.0)]
-    return [f"{what} changed argument {i + 1} it was given: leave the inputs unchanged" for i in changed]
+def _check(solution: Solution, check_id: str, title: str, section: str,
+           probe: Callable[[np.random.Generator], Probe], assess: Assess, same: Same = values_close,
+           figure: Callable[[dict[str, Any], Probe], dict[str, Any]] | None = None) -> Check:
+    """A hidden check whose failures are diagnosed against this solution's misconception catalogue."""
+    return hidden_check(check_id, title, section, probe, assess,
+                        lambda *args: diagnose(solution, *args), same, figure)
 
 
 # --- random inputs -----------------------------------------------------------------------------------------
@@ -197,7 +123,7 @@ def _structure_signature(values: dict) -> dict:
     return {k: (v.shape, v.dtype.name, bool(np.any(v != 0))) for k, v in values["init"].items()}
 
 
-def _shapes_check(function: str) -> Check:
+def _shapes_check(solution: Solution, function: str) -> Check:
     def probe(g: np.random.Generator) -> Probe:
         dims = _random_dims(g, (2, 5), (2, 13))
         kwargs = {"scale": float(g.uniform(0.5, 3))} if function == "initialize_random" else {}
@@ -215,7 +141,7 @@ def _shapes_check(function: str) -> Check:
                     if np.any(got[k] != 0)]),
         ]
 
-    return hidden_check(f"{function}.hidden_shapes", "keys, shapes, float64 and zero biases on random layer_dims",
+    return _check(solution, f"{function}.hidden_shapes", "keys, shapes, float64 and zero biases on random layer_dims",
                         HE if function == "initialize_he" else INIT, probe, assess,
                         lambda a, b: _structure_signature(a) == _structure_signature(b))
 
@@ -240,7 +166,7 @@ def _matrix_features(W: np.ndarray, std: float) -> np.ndarray:
     return np.array([W.std() / std, W.mean() / std, np.mean(centred**4) / max(np.mean(centred**2), 1e-300)**2 - 3])
 
 
-def _distribution_check(function: str, points_note: str) -> Check:
+def _distribution_check(solution: Solution, function: str, points_note: str) -> Check:
     def probe(g: np.random.Generator) -> Probe:
         dims = _wide_dims(g, 3)
         calls = [("default", {})]
@@ -296,12 +222,12 @@ def _distribution_check(function: str, points_note: str) -> Check:
                 "series": {"yours": (counts / (W.size * (edges[1] - edges[0]))).tolist(),
                            "expected N(0, 1)": (np.exp(-centres**2 / 2) / np.sqrt(2 * np.pi)).tolist()}}
 
-    return hidden_check(f"{function}.distribution", f"every weight matrix passes the calibrated normal battery "
+    return _check(solution, f"{function}.distribution", f"every weight matrix passes the calibrated normal battery "
                         f"({points_note})", HE if function == "initialize_he" else INIT, probe, assess, same,
                         figure=figure)
 
 
-def _rng_check(function: str) -> Check:
+def _rng_check(solution: Solution, function: str) -> Check:
     def probe(g: np.random.Generator) -> Probe:
         dims = _random_dims(g, (2, 4), (5, 16))
         s1, s2 = (int(s) for s in g.choice(2**31, size=2, replace=False))
@@ -325,7 +251,7 @@ def _rng_check(function: str) -> Check:
             (0.3, shape_problems(values["default"], p.context["dims"], f"{function}(dims) without rng")),
         ]
 
-    return hidden_check(f"{function}.rng_honoured",
+    return _check(solution, f"{function}.rng_honoured",
                         "same seed gives the same weights, other seeds others; rng=None works",
                         HE if function == "initialize_he" else INIT, probe, assess,
                         lambda a, b: signature(a) == signature(b))
@@ -353,7 +279,7 @@ def _dependent_pairs(params: dict[str, np.ndarray]) -> list[tuple[str, str, str]
     return pairs
 
 
-def _independence_check(function: str) -> Check:
+def _independence_check(solution: Solution, function: str) -> Check:
     def probe(g: np.random.Generator) -> Probe:
         narrow, wide = int(g.integers(45, 60)), int(g.integers(70, 90))
         dims = [narrow, wide, narrow, wide, narrow]  # same-shape layers, so a reused matrix would fit
@@ -367,55 +293,74 @@ def _independence_check(function: str) -> Check:
         return [(1.0, sorted({f"{a} and {b} are strongly correlated: every layer needs its own, new draws from rng"
                               for a, b, _ in pairs}))]
 
-    return hidden_check(f"{function}.independent_layers", "every layer is an independent draw",
+    return _check(solution, f"{function}.independent_layers", "every layer is an independent draw",
                         HE if function == "initialize_he" else INIT, probe, assess,
                         lambda a, b: _dependent_pairs(a["init"]) == _dependent_pairs(b["init"]))
 
 
 # --- forward, cost ------------------------------------------------------------------------------------------
 
-def _forward_check(check_id: str, title: str, weight_scale: float, check_inputs: bool) -> Check:
-    """forward on a random net for every activation vs the reference (weight_scale 1000: exp(|Z|) overflows)."""
+def _caches_problems(got: list, expected: list, what: str) -> list[str]:
+    """forward's caches against the reference's: the contract's layout (A_prev, W, b, Z, activation) per layer."""
+    if len(got) != len(expected):
+        return [f"{what} returned {len(got)} caches; expected {len(expected)}, one (A_prev, W, b, Z, activation) "
+                "per layer"]
+    problems = []
+    for l, (layer, want) in enumerate(zip(got, expected, strict=True), start=1):
+        for name, item, target in zip(("A_prev", "W", "b", "Z"), layer[:4], want[:4], strict=True):
+            problems += compare(item, target, f"{what} caches[{l - 1}] {name}", rtol=1e-9)
+        if layer[4] != want[4]:
+            problems.append(f"{what} caches[{l - 1}] activation is {layer[4]!r}, expected {want[4]!r}")
+    return problems
+
+
+def _forward_check(solution: Solution, check_id: str, title: str, weight_scale: float, full: bool) -> Check:
+    """forward on a random net for every activation vs the reference (weight_scale 1000: exp(|Z|) overflows).
+
+    full: also the caches (the contract's layout) and, from a second call on the same objects, that
+    forward leaves X and params unchanged.
+    """
 
     def probe(g: np.random.Generator) -> Probe:
         dims = _random_dims(g, (2, 5), (2, 9))
         m = int(g.integers(4, 12))
         X, params = g.standard_normal((m, dims[0])), _net(g, dims, weight_scale)
-        plan = [call(a, "forward", X, params, activation=a, returns=["array", "opaque"], report_args=check_inputs)
-                for a in ACTIVATIONS]
-        return Probe(plan, {"X": X, "params": params})
+        returns = ["array", "caches"] if full else ["array", "opaque"]
+        plan = [call(a, "forward", X, params, activation=a, returns=returns, again=full) for a in ACTIVATIONS]
+        return Probe(plan, {"shape": X.shape})
 
     def assess(values: dict, p: Probe) -> Parts:
-        expected = _expected(p)
-        shape = p.context["X"].shape
-        parts: Parts = [(0.3, _compare(values[a][0], expected[a][0], f"forward(X {shape}, params, '{a}') AL",
-                                       rtol=1e-9)) for a in ACTIVATIONS]
-        if check_inputs:
-            originals = [p.context["X"], p.context["params"]]
-            parts.append((0.1, sorted({t for a in ACTIVATIONS for t in _changed_inputs(values, a, originals,
-                                                                                          "forward")})))
+        expected = solution.run(p.plan)
+        shape = p.context["shape"]
+        what = {a: f"forward(X {shape}, params, '{a}')" for a in ACTIVATIONS}
+        weight = 0.2 if full else 1 / 3
+        parts: Parts = [(weight, compare(values[a][0], expected[a][0], f"{what[a]} AL", rtol=1e-9))
+                        for a in ACTIVATIONS]
+        if full:
+            parts += [(0.1, _caches_problems(values[a][1], expected[a][1], what[a])) for a in ACTIVATIONS]
+            parts.append((0.1, sorted({t for a in ACTIVATIONS for t in changed_inputs(values, a, "forward")})))
         return parts
 
-    return hidden_check(check_id, title, FORWARD, probe, assess)
+    return _check(solution, check_id, title, FORWARD, probe, assess)
 
 
-def _cost_check() -> Check:
+def _cost_check(solution: Solution) -> Check:
     def probe(g: np.random.Generator) -> Probe:
         m = int(g.integers(3, 30))
         AL = g.uniform(0.02, 0.98, size=(m, 1))
         Y = (g.random((m, 1)) < 0.5).astype(np.float64)
         Y[0, 0], Y[1, 0] = 0.0, 1.0
-        return Probe([call("cost", "compute_cost", AL, Y, returns="float", report_args=True)], {"AL": AL, "Y": Y})
+        return Probe([call("cost", "compute_cost", AL, Y, returns="float", again=True)], {"AL": AL, "Y": Y})
 
     def assess(values: dict, p: Probe) -> Parts:
-        expected = _expected(p)["cost"]
+        expected = solution.run(p.plan)["cost"]
         shape = p.context["AL"].shape
         # 1e-6: an epsilon like log(AL + 1e-8) instead of clipping is fine on these inputs
-        return [(0.8, _compare(values["cost"], expected, f"compute_cost(AL {shape}, Y {shape})", rtol=1e-6)),
-                (0.2, _changed_inputs(values, "cost", [p.context["AL"], p.context["Y"]], "compute_cost"))]
+        return [(0.8, compare(values["cost"], expected, f"compute_cost(AL {shape}, Y {shape})", rtol=1e-6)),
+                (0.2, changed_inputs(values, "cost", "compute_cost"))]
 
-    return hidden_check("compute_cost.matches_reference", "mean cross-entropy on random outputs and labels", COST,
-                        probe, assess)
+    return _check(solution, "compute_cost.matches_reference", "mean cross-entropy on random outputs and labels",
+                  COST, probe, assess)
 
 
 def _clipped_cost(AL: np.ndarray, Y: np.ndarray, clip: float) -> float:
@@ -423,7 +368,7 @@ def _clipped_cost(AL: np.ndarray, Y: np.ndarray, clip: float) -> float:
     return float(-np.mean(Y * np.log(P) + (1 - Y) * np.log(1 - P)))
 
 
-def _cost_stable_check() -> Check:
+def _cost_stable_check(solution: Solution) -> Check:
     def probe(g: np.random.Generator) -> Probe:
         m = int(g.integers(8, 30))
         AL = g.uniform(0.05, 0.95, size=(m, 1))
@@ -442,24 +387,28 @@ def _cost_stable_check() -> Check:
         return [(1.0, [f"compute_cost with some outputs exactly 0 or 1 (AL {AL.shape}) returned {got:.4g}; expected a "
                        f"finite cost near {_clipped_cost(AL, Y, 1e-15):.4g}"])]
 
-    return hidden_check("compute_cost.stable", "finite and right when outputs saturate to exactly 0 or 1", COST,
+    return _check(solution, "compute_cost.stable", "finite and right when outputs saturate to exactly 0 or 1", COST,
                         probe, assess)
 
 
 # --- backward -----------------------------------------------------------------------------------------------
 
-def _backward_plan(X: np.ndarray, Y: np.ndarray, params: dict, activation: str, name: str) -> list:
-    return [call(f"fwd_{name}", "forward", X, params, activation=activation, returns=["array", "opaque"]),
-            call(name, "backward", ref(f"fwd_{name}", 0), Y, ref(f"fwd_{name}", 1, plain=False), returns="params")]
+def _backward_call(solution: Solution, step_id: str, X: np.ndarray, Y: np.ndarray, params: dict,
+                   activation: str) -> dict:
+    """A call of the student's backward on caches the REFERENCE's forward built (trusted side), as plain data:
+    a mistake in the student's forward costs backward nothing."""
+    with np.errstate(all="ignore"):  # weight scale 1000 saturates on purpose
+        AL, caches = solution.module.forward(X, params, activation)
+    return call(step_id, "backward", AL, Y, tuples([list(layer) for layer in caches]), returns="params")
 
 
-def _backward_check(check_id: str, title: str, weight_scale: float, with_kinks: bool) -> Check:
+def _backward_check(solution: Solution, check_id: str, title: str, weight_scale: float, with_kinks: bool
+                    ) -> Check:
     """backward vs the reference on a random net for every activation.
 
     with_kinks: one example is all zeros and the hidden biases are <= 0, half of them exactly 0, so that
     example's hidden activations are all 0 and some Z are exactly 0 in every hidden layer, the last one
-    included (whose dA always reaches back): there relu'(0) = 0 matters, which centred differences cannot
-    judge and the reference can.
+    included (whose dA always reaches back): there relu'(0) = 0 matters.
     """
 
     def probe(g: np.random.Generator) -> Probe:
@@ -472,56 +421,25 @@ def _backward_check(check_id: str, title: str, weight_scale: float, with_kinks: 
                 params[f"b{l}"] = -np.abs(params[f"b{l}"])
                 params[f"b{l}"][0, ::2] = 0.0
         Y = _labels(m)
-        plan = [step for a in ACTIVATIONS for step in _backward_plan(X, Y, params, a, a)]
-        return Probe(plan, {"shape": X.shape})
+        return Probe([_backward_call(solution, a, X, Y, params, a) for a in ACTIVATIONS], {"shape": X.shape})
 
     def assess(values: dict, p: Probe) -> Parts:
-        expected = _expected(p)
-        return [part for a in ACTIVATIONS for part in _dict_parts(
+        expected = solution.run(p.plan)
+        return [part for a in ACTIVATIONS for part in dict_parts(
             values[a], expected[a], f"backward ('{a}', X {p.context['shape']})", 1.0)]
 
-    return hidden_check(check_id, title, BACKWARD, probe, assess)
+    return _check(solution, check_id, title, BACKWARD, probe, assess)
 
 
-def _centred_differences_check() -> Check:
-    def probe(g: np.random.Generator) -> Probe:
-        dims = _random_dims(g, (2, 4), (2, 5))  # <= 28 parameters: 56 forward passes per activation
-        X, Y, params = _smooth_net(g, dims, int(g.integers(3, 7)))
-        plan = []
-        for a in ACTIVATIONS:
-            plan += [*_backward_plan(X, Y, params, a, a), numerical_gradient(f"num_{a}", params, X, Y, a, 1e-6)]
-        return Probe(plan, {"dims": dims, "shape": X.shape})
-
-    def assess(values: dict, p: Probe) -> Parts:
-        parts: Parts = []
-        for a in ACTIVATIONS:
-            grads, numeric = values[a], values[f"num_{a}"]
-            what = f"backward ('{a}', X {p.context['shape']}) vs centred differences of your forward + cost"
-            structure = shape_problems(grads, p.context["dims"], what, prefix="d")
-            parts.append((0.25 / 3, structure))
-            parts.append((0.75 / 3, structure if structure else _stacked_problems(grads, numeric, what)))
-        return parts
-
-    return hidden_check("backward.centred_differences",
-                        "matches centred differences of your own forward + cost on random nets", BACKWARD, probe,
-                        assess)
+def _gradient_units(grads: dict, layer: int) -> np.ndarray:
+    """unit_vectors of a gradient dict: row j is what hidden unit j of `layer` receives."""
+    return unit_vectors({k[1:]: v for k, v in grads.items()}, layer)
 
 
-def _stacked_problems(grads: dict, numeric: dict, what: str, rtol: float = 1e-6) -> list[str]:
-    """One L2 relative error over every gradient stacked (DESIGN §3): a key whose gradient is nearly zero
-    would make its own ratio mostly finite-difference round-off. Names the key that differs most."""
-    keys = sorted(numeric)
-    got = np.concatenate([np.ravel(grads[k]) for k in keys])
-    expected = np.concatenate([np.ravel(numeric[k]) for k in keys])
-    if np.all(np.isfinite(got)) and relative_error(got, expected) <= rtol:
-        return []
-    worst = max(keys, key=lambda k: float(np.nan_to_num(np.linalg.norm(np.asarray(grads[k]) - numeric[k]), nan=np.inf)))
-    return [f"{what}: relative error {relative_error(got, expected):.2g}, most of it in {worst}: got "
-            f"{summary(grads[worst])}; expected {summary(numeric[worst])}"]
-
-
-def _constant_init_check() -> Check:
-    steps = 4
+def _constant_init_check(solution: Solution) -> Check:
+    """A constant-init tanh net and the states the reference reaches from it: every hidden unit of a layer
+    must receive the same gradient (identical units stay identical)."""
+    steps = 3
 
     def probe(g: np.random.Generator) -> Probe:
         dims = _random_dims(g, (3, 4), (3, 7))
@@ -531,42 +449,41 @@ def _constant_init_check() -> Check:
             params[f"W{l}"] = np.full((dims[l - 1], dims[l]), c)
             params[f"b{l}"] = np.zeros((1, dims[l]))
         X, Y = g.standard_normal((8, dims[0])), _labels(8)
-        plan, current = [], params
-        for i in range(steps):
-            plan += _backward_plan(X, Y, current, "tanh", f"g{i}")
-            plan.append(call(f"p{i}", "update_parameters", current, ref(f"g{i}"), 0.5, returns="params"))
-            current = ref(f"p{i}")
-        return Probe(plan, {"dims": dims, "start": params})
+        plan, reference = [], solution.module
+        for i in range(steps):  # the states a correct training run passes through: still symmetric
+            plan.append(_backward_call(solution, f"g{i}", X, Y, params, "tanh"))
+            AL, caches = reference.forward(X, params, "tanh")
+            params = reference.update_parameters(params, reference.backward(AL, Y, caches), 0.5)
+        return Probe(plan, {"dims": dims})
 
     def assess(values: dict, p: Probe) -> Parts:
-        final = values[f"p{steps - 1}"]
         dims = p.context["dims"]
-        structure = shape_problems(final, dims, "the parameters after training")
-        if structure:
-            return [(1.0, structure)]
-        spreads = [unit_spread(unit_vectors(final, l)) for l in range(1, len(dims) - 1)]
-        moved = any(not np.array_equal(final[k], v) for k, v in p.context["start"].items())
-        return [
-            (0.7, [f"after {steps} steps from a constant init, the units of hidden layer {l} differ (relative spread "
-                   f"{s:.2g}, expected <= {IDENTICAL_SPREAD:g}): identical units must get identical gradients"
-                   for l, s in enumerate(spreads, start=1) if s > IDENTICAL_SPREAD]),
-            (0.3, [] if moved else [f"{steps} steps of your forward/backward/update_parameters left a constant-init "
-                                    "tanh net unchanged; its gradients are not zero"]),
-        ]
+        symmetric, moving = [], []
+        for i in range(steps):
+            grads = values[f"g{i}"]
+            structure = shape_problems(grads, dims, "backward", prefix="d")
+            if structure:
+                return [(1.0, structure)]
+            symmetric += [f"from a constant init, the units of hidden layer {l} get different gradients (relative "
+                          f"spread {s:.2g}, expected <= {IDENTICAL_SPREAD:g}): identical units must get identical "
+                          "gradients" for l, s in ((l, unit_spread(_gradient_units(grads, l)))
+                                                   for l in range(1, len(dims) - 1)) if s > IDENTICAL_SPREAD]
+            if all(not np.any(v) for v in grads.values()):
+                moving.append("backward returned all-zero gradients for a constant-init tanh net; they are not zero")
+        return [(0.7, symmetric), (0.3, moving)]
 
-    return hidden_check("backward.constant_init_symmetric",
-                        "constant init: units stay identical through training with your forward/backward/update",
-                        SYMMETRY, probe, assess)
+    return _check(solution, "backward.constant_init_symmetric",
+                  "constant init: every unit of a layer gets the same gradient", SYMMETRY, probe, assess)
 
 
-def _zero_relu_check() -> Check:
+def _zero_relu_check(solution: Solution) -> Check:
     def probe(g: np.random.Generator) -> Probe:
         dims = _random_dims(g, (3, 5), (2, 8))
         params = {}
         for l in range(1, len(dims)):
             params[f"W{l}"], params[f"b{l}"] = np.zeros((dims[l - 1], dims[l])), np.zeros((1, dims[l]))
         m = int(g.integers(5, 12))
-        return Probe(_backward_plan(g.standard_normal((m, dims[0])), _labels(m), params, "relu", "grads"),
+        return Probe([_backward_call(solution, "grads", g.standard_normal((m, dims[0])), _labels(m), params, "relu")],
                      {"dims": dims})
 
     def assess(values: dict, p: Probe) -> Parts:
@@ -574,21 +491,21 @@ def _zero_relu_check() -> Check:
         structure = shape_problems(grads, p.context["dims"], "backward", prefix="d")
         if structure:
             return [(1.0, structure)]
-        expected = _expected(p)["grads"]
+        expected = solution.run(p.plan)["grads"]
         hidden = [f"with every parameter zero and ReLU hidden layers, {k} should be exactly 0 (relu(0) = 0 and "
                   f"relu'(0) = 0); got {summary(grads[k])}" for k in expected_keys(p.context["dims"], "d")
                   if k != f"db{L}" and np.any(grads[k] != 0)]
-        return [(0.6, hidden), (0.4, _compare(grads[f"db{L}"], expected[f"db{L}"], f"db{L}", rtol=1e-9))]
+        return [(0.6, hidden), (0.4, compare(grads[f"db{L}"], expected[f"db{L}"], f"db{L}", rtol=1e-9))]
 
-    return hidden_check("backward.zero_relu_no_hidden_gradient",
-                        "zero init with ReLU: only the output bias gets a gradient", SYMMETRY, probe, assess)
+    return _check(solution, "backward.zero_relu_no_hidden_gradient",
+                  "zero init with ReLU: only the output bias gets a gradient", SYMMETRY, probe, assess)
 
 
-def _deep_gradients_check() -> Check:
-    """10 hidden layers of width 64, ||dW1|| / ||dW10|| from your own backward (labels all 1, so the output
-    gradient never cancels). Measured on the reference over 4000 seeds: tanh with std 1 gives log10 ratio
-    2.81 +- 0.24 (min 1.80), sigmoid with std 1/sqrt(64) gives -6.05 +- 0.12 (max -5.63); the thresholds
-    0.5 and -1.5 are > 9 sd away."""
+def _deep_gradients_check(solution: Solution) -> Check:
+    """10 hidden layers of width 64, ||dW1|| / ||dW10|| from your backward on caches of weights drawn here
+    (labels all 1, so the output gradient never cancels). Measured on the reference over 4000 seeds: tanh
+    with std 1 gives log10 ratio 2.81 +- 0.24 (min 1.80), sigmoid with std 1/sqrt(64) gives -6.05 +- 0.12
+    (max -5.63); the thresholds 0.5 and -1.5 are > 9 sd away."""
     width, m = 64, 16
     dims = [width] * 11 + [1]
     cases = {"tanh": (1.0, 0.5), "sigmoid": (1 / math.sqrt(width), -1.5)}
@@ -597,9 +514,11 @@ def _deep_gradients_check() -> Check:
         X, Y = g.standard_normal((m, width)), np.ones((m, 1))
         plan = []
         for a, (scale, _) in cases.items():
-            plan += [call(f"init_{a}", "initialize_random", dims, scale=scale, rng=rng(int(g.integers(2**31))),
-                          returns="opaque"),
-                     *_backward_plan(X, Y, ref(f"init_{a}"), a, a)]
+            params = {}
+            for l in range(1, len(dims)):
+                params[f"W{l}"] = scale * g.standard_normal((dims[l - 1], dims[l]))
+                params[f"b{l}"] = np.zeros((1, dims[l]))
+            plan.append(_backward_call(solution, a, X, Y, params, a))
         return Probe(plan)
 
     def assess(values: dict, _: Probe) -> Parts:
@@ -619,9 +538,9 @@ def _deep_gradients_check() -> Check:
                    if explodes else "vanishing toward the input (< 10^-1.5): sigmoid' <= 0.25 shrinks every layer")]))
         return parts
 
-    return hidden_check("backward.deep_gradients",
-                        "gradient norms: tanh with std 1 explodes toward the input, sigmoid at 1/n vanishes",
-                        SATURATION, probe, assess)
+    return _check(solution, "backward.deep_gradients",
+                  "gradient norms: tanh with std 1 explodes toward the input, sigmoid at 1/n vanishes",
+                  SATURATION, probe, assess)
 
 
 # --- update, gradient check ---------------------------------------------------------------------------------
@@ -630,65 +549,63 @@ def _update_probe(g: np.random.Generator) -> Probe:
     dims = _random_dims(g, (2, 4), (2, 9))
     params, grads = _net(g, dims), {"d" + k: v for k, v in _net(g, dims).items()}
     lr = float(g.uniform(0.01, 2.0))
-    return Probe([call("new", "update_parameters", params, grads, lr, returns="params", report_args=True)],
-                 {"params": params, "grads": grads})
+    return Probe([call("new", "update_parameters", params, grads, lr, returns="params", again=True)])
 
 
-def _update_checks() -> list[Check]:
+def _update_checks(solution: Solution) -> list[Check]:
     def values_assess(values: dict, p: Probe) -> Parts:
-        return _dict_parts(values["new"], _expected(p)["new"], "update_parameters(params, grads, lr)", 1.0,
-                           rtol=1e-12)
+        return dict_parts(values["new"], solution.run(p.plan)["new"], "update_parameters(params, grads, lr)", 1.0,
+                          rtol=1e-12)
 
-    def inputs_assess(values: dict, p: Probe) -> Parts:
-        return [(1.0, _changed_inputs(values, "new", [p.context["params"], p.context["grads"]],
-                                      "update_parameters"))]
+    def inputs_assess(values: dict, _: Probe) -> Parts:
+        return [(1.0, changed_inputs(values, "new", "update_parameters"))]
 
-    return [hidden_check("update_parameters.matches_reference", "one step on random params, grads and rate",
-                         UPDATE, _update_probe, values_assess),
-            hidden_check("update_parameters.inputs_unchanged", "params and grads are left unchanged", UPDATE,
-                         _update_probe, inputs_assess)]
-
-
-def _relative_difference(g: dict, g_num: dict) -> float:
-    a = np.concatenate([np.ravel(g[k]) for k in g_num])
-    b = np.concatenate([np.ravel(g_num[k]) for k in g_num])
-    denominator = np.linalg.norm(a) + np.linalg.norm(b)
-    return float(np.linalg.norm(a - b) / denominator) if denominator > 0 else 0.0
+    return [_check(solution, "update_parameters.matches_reference", "one step on random params, grads and rate",
+                   UPDATE, _update_probe, values_assess),
+            _check(solution, "update_parameters.inputs_unchanged", "params and grads are left unchanged", UPDATE,
+                   _update_probe, inputs_assess)]
 
 
-def _gradient_check_check(broken: bool) -> Check:
-    """gradient_check's value vs the difference between YOUR backward (patched to be wrong, if broken) and
-    centred differences of your own forward + cost, so the check judges gradient_check alone."""
+def _gradient_check_check(solution: Solution, broken: bool) -> Check:
+    """gradient_check on a toy cost (fakes: forward, compute_cost and backward are not the student's), so the
+    check judges gradient_check alone. Its value must be ||g - g_num|| / (||g|| + ||g_num||) for the toy's
+    gradient g (scaled on one key when `broken`) and the exact one as g_num, computed here.
+    broken also calls it twice on the same params with epsilon 1e-4: a gradient_check that leaves params
+    shifted by epsilon changes that value by ~1e-4 relative; round-off alone, by < 1e-10."""
 
     def probe(g: np.random.Generator) -> Probe:
-        dims = _random_dims(g, (2, 3), (2, 5))
-        X, Y, params = _smooth_net(g, dims, int(g.integers(3, 7)))
+        shapes = {**TOY_SHAPES, "W1": (int(g.integers(2, 5)), TOY_SHAPES["W1"][1])}
+        key = f"d{g.choice(list(shapes))}"
+        spec = fakes.toy_spec(g, shapes, {key: float(g.uniform(1.3, 3.0))} if broken else {})
+        params = {k: g.standard_normal(shape) for k, shape in shapes.items()}
+        X, Y = g.standard_normal((3, shapes["W1"][0])), np.ones((3, 1))
         activation = str(g.choice(ACTIVATIONS))
-        plan = [*_backward_plan(X, Y, params, activation, "grads"),
-                numerical_gradient("num", params, X, Y, activation, 1e-7)]
-        key, factor = f"dW{int(g.integers(1, len(dims)))}", float(g.uniform(1.3, 3.0))
-        if broken:
-            plan.append(patch("backward", key, factor))
-        plan.append(call("diff", "gradient_check", params, X, Y, activation=activation, returns="float"))
-        return Probe(plan, {"key": key, "factor": factor, "activation": activation})
+        kwargs = {"activation": activation, "epsilon": 1e-4} if broken else {"activation": activation}
+        return Probe([fake("toy_cost", spec),
+                      call("diff", "gradient_check", params, X, Y, returns="float", again=broken, **kwargs)],
+                     {"spec": spec, "params": params, "key": key})
 
     def assess(values: dict, p: Probe) -> Parts:
-        grads = dict(values["grads"])
+        expected, got = toy_difference(p.context["spec"], p.context["params"]), values["diff"]
+        good = abs(got - expected) <= 1e-4 * expected if broken else 0 <= got < 1e-6
+        factor = p.context["spec"]["factors"].get(p.context["key"])
+        context = f"with backward's {p.context['key']} multiplied by {factor:.2f}" if broken else \
+            "with an exact backward"
+        parts: Parts = [(0.8 if broken else 1.0, [] if good else [
+            f"gradient_check on a toy cost {context} returned {got:.3g}; ||g - g_num|| / (||g|| + ||g_num||) is "
+            f"{expected:.3g} there (forward, compute_cost and backward were fakes in this check)"
+            + (" -- 1/3 is what dividing by epsilon instead of 2 epsilon gives" if abs(got - 1 / 3) < 1e-3 else "")])]
         if broken:
-            grads[p.context["key"]] = np.asarray(grads[p.context["key"]]) * p.context["factor"]
-        if set(values["num"]) - set(grads):
-            return [(1.0, ["backward's gradients do not have every key; fix backward first"])]
-        expected, got = _relative_difference(grads, values["num"]), values["diff"]
-        good = got < 1e-6 if expected < 1e-6 else abs(got - expected) <= 1e-3 * expected + 1e-6
-        context = (f"with backward's {p.context['key']} multiplied by {p.context['factor']:.2f}" if broken
-                   else "with your backward")
-        return [(1.0, [] if good else [f"gradient_check ({p.context['activation']} net) {context} returned {got:.3g}; "
-                                       f"||g - g_num|| / (||g|| + ||g_num||) is {expected:.3g} there"])]
+            second = values["diff#2"]
+            parts.append((0.2, [] if abs(second - got) <= 1e-9 * abs(got) else [
+                f"called twice on the same params, gradient_check returned {got:.10g}, then {second:.10g}: it left "
+                "params changed; perturb a copy of each parameter"]))
+        return parts
 
-    return hidden_check(f"gradient_check.{'broken' if broken else 'correct'}_value",
-                        "its value when backward is " + ("deliberately wrong" if broken else "your own"),
-                        GRADCHECK, probe, assess,
-                        lambda a, b: abs(a["diff"] - b["diff"]) <= 1e-3 * abs(b["diff"]) + 1e-6)
+    return _check(solution, f"gradient_check.{'broken' if broken else 'correct'}_value",
+                  ("its value when backward is deliberately wrong; params unchanged" if broken
+                   else "tiny when backward is exact") + " (on a toy cost)",
+                  GRADCHECK, probe, assess, lambda a, b: abs(a["diff"] - b["diff"]) <= 1e-3 * abs(b["diff"]) + 1e-6)
 
 
 # --- training -------------------------------------------------------------------------------------------------
@@ -698,125 +615,63 @@ def _circles(g: np.random.Generator, m: int) -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
-def _accuracy(X: np.ndarray, Y: np.ndarray, params: dict, activation: str) -> float:
-    """Train accuracy of returned params, computed with the REFERENCE forward (trusted side)."""
-    AL = reference().forward(X, {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}, activation)[0]
-    return float(np.mean((AL > 0.5) == (Y > 0.5)))
+def _orchestration_check(solution: Solution) -> Check:
+    """train with tagged fakes as its collaborators (labkit/fakes.py): for each init name, its (params, costs)
+    must be what initializer -> (forward -> compute_cost -> backward -> update_parameters) x n gives."""
+
+    def probe(g: np.random.Generator) -> Probe:
+        dims = _random_dims(g, (2, 4), (2, 6))
+        m, activation = int(g.integers(4, 10)), str(g.choice(ACTIVATIONS))
+        X, Y = g.standard_normal((m, dims[0])), _labels(m)
+        runs = {init: (round(float(g.uniform(0.05, 1.0)), 4), int(g.integers(2, 7)), int(g.integers(2**31)))
+                for init in fakes.INIT_TAGS}
+        plan = [step for init, (lr, n, seed) in runs.items()
+                for step in tagged_train_call(init, X, Y, dims, init, activation, lr, n, seed)]
+        return Probe(plan, {"Y": Y, "spec": {"layer_dims": dims}, "runs": runs})
+
+    def assess(values: dict, p: Probe) -> Parts:
+        return [(1 / 3, train_orchestration_problems(values[init], p.context["spec"], p.context["Y"], init, lr, n,
+                                                     seed)) for init, (lr, n, seed) in p.context["runs"].items()]
+
+    return _check(solution, "train.orchestration", "initializer by name and rng, then forward, cost, backward, "
+                  "update each iteration (with fake collaborators)", TRAINING, probe, assess)
 
 
-def _train_call(X: np.ndarray, Y: np.ndarray, dims: list[int], init: str, activation: str, lr: float, n: int,
-                seed: int) -> dict:
-    return call("run", "train", X, Y, dims, init=init, activation=activation, learning_rate=lr, num_iterations=n,
-                rng=rng(seed), returns=["params", "floats"])
+def _he_learns_check(solution: Solution) -> Check:
+    """The one integration check: train with the student's OWN initializer, forward, cost, backward and update.
+    Over 3000 reference seeds 20 steps already reach accuracy 1.0; 40 leave a 2x margin."""
+    dims, steps = [2, 64, 1], 40
+    together = ("initialize_he", "forward", "compute_cost", "backward", "update_parameters")
 
-
-def _train_checks() -> list[Check]:
-    zero_dims, zero_steps = [2, 10, 5, 1], 10
-
-    def zeros_probe(g: np.random.Generator) -> Probe:
-        X, Y = _circles(g, 100)  # balanced: even the output bias gradient is exactly 0
-        return Probe([_train_call(X, Y, zero_dims, "zeros", "relu", 1.0, zero_steps, 0)], {"X": X, "Y": Y})
-
-    def zeros_assess(values: dict, p: Probe) -> Parts:
-        params, costs = values["run"]
-        structure = shape_problems(params, zero_dims, "the params train returned")
-        if structure:
-            return [(1.0, structure)]
-        stuck = len(costs) == zero_steps and all(abs(c - math.log(2)) <= 1e-9 for c in costs)
-        accuracy = _accuracy(p.context["X"], p.context["Y"], params, "relu")
-        moved = [k for k in params if k[0] == "W" and np.any(params[k] != 0)]
-        return [
-            (0.4, [] if stuck else [f"zero init, ReLU, balanced circles: the {zero_steps} costs should all be ln 2 = "
-                                    f"0.6931 (nothing can learn); got first {costs[0]:.4g}, last {costs[-1]:.4g}"]),
-            (0.3, [] if accuracy == 0.5 else [f"zero init should stay at the base rate 0.5; got accuracy {accuracy}"]),
-            (0.3, [f"zero init with ReLU: {k} should stay exactly 0; got {summary(params[k])}" for k in moved]),
-        ]
-
-    def symmetric_probe(g: np.random.Generator) -> Probe:
-        X, Y = _circles(g, 101)  # 51 vs 50: unbalanced, so sigmoid layers wake up one per step
-        return Probe([_train_call(X, Y, zero_dims, "zeros", "sigmoid", 1.0, 10, 0)])
-
-    def symmetric_assess(values: dict, _: Probe) -> Parts:
-        params = values["run"][0]
-        structure = shape_problems(params, zero_dims, "the params train returned")
-        if structure:
-            return [(1.0, structure)]
-        spreads = [unit_spread(unit_vectors(params, l)) for l in range(1, len(zero_dims) - 1)]
-        return [
-            (0.7, [f"zero init, sigmoid hidden layers: after training the units of hidden layer {l} differ (relative "
-                   f"spread {s:.2g}); every layer should still act as one unit"
-                   for l, s in enumerate(spreads, start=1) if s > IDENTICAL_SPREAD]),
-            (0.3, [] if np.any(params["W3"] != 0) else ["zero init, sigmoid hidden layers: the last weights should "
-                                                        "move (sigmoid(0) = 0.5 feeds them)"]),
-        ]
-
-    random_dims = [2, 32, 16, 1]
-
-    def random_probe(g: np.random.Generator) -> Probe:
+    def probe(g: np.random.Generator) -> Probe:
         X, Y = _circles(g, 100)
-        seed = int(g.integers(2**31))
-        plan = [call("init", "initialize_random", random_dims, rng=rng(seed), returns="params"),
-                call("fwd", "forward", X, ref("init"), returns=["array", "opaque"]),
-                call("cost", "compute_cost", ref("fwd", 0), Y, returns="float"),
-                _train_call(X, Y, random_dims, "random", "relu", 0.1, 3, seed)]
-        return Probe(plan, {"X": X})
+        return Probe([call("run", "train", X, Y, dims, init="he", activation="relu", learning_rate=4.0,
+                           num_iterations=steps, rng=rng(int(g.integers(2**31))), returns=["params", "floats"],
+                           uses=together)], {"X": X, "Y": Y})
 
-    def random_assess(values: dict, p: Probe) -> Parts:
-        """Saturated outputs at x10 init, over 5000 reference seeds: >= 95% of the examples (threshold 50%)."""
-        init, (_, costs) = values["init"], values["run"]
-        structure = shape_problems(init, random_dims, "initialize_random")
-        if structure or not costs:
-            return [(1.0, structure or ["train returned no costs"])]
-        params = {k: np.asarray(v, dtype=np.float64) for k, v in init.items()}
-        AL = reference().forward(p.context["X"], params)[0]
-        saturated = float(np.mean((AL < 0.01) | (AL > 0.99)))
-        expected = values["cost"]  # your own cost of your own initial params: any sound clip is fine here
-        return [
-            (0.5, [] if saturated >= 0.5 else [f"x10 random init: only {saturated:.0%} of the outputs are saturated; "
-                                               "std 10 weights should saturate most of them"]),
-            (0.5, [] if math.isfinite(costs[0]) and abs(costs[0] - expected) <= 1e-9 * abs(expected) else [
-                f"train(init='random', rng=...) should start from initialize_random(dims, rng=rng) and record the "
-                f"cost before each update: costs[0] = {costs[0]:.4g}; your compute_cost of your forward on "
-                f"initialize_random(dims, rng=rng) gives {expected:.4g}"]),
-        ]
-
-    he_dims, he_steps = [2, 64, 1], 40
-
-    def he_probe(g: np.random.Generator) -> Probe:
-        X, Y = _circles(g, 100)
-        return Probe([_train_call(X, Y, he_dims, "he", "relu", 4.0, he_steps, int(g.integers(2**31)))],
-                     {"X": X, "Y": Y})
-
-    def he_assess(values: dict, p: Probe) -> Parts:
-        """Over 3000 reference seeds 20 steps already reach accuracy 1.0; 40 leave a 2x margin."""
+    def assess(values: dict, p: Probe) -> Parts:
         params = values["run"][0]
-        structure = shape_problems(params, he_dims, "the params train returned")
+        structure = shape_problems(params, dims, "the params train returned")
         if structure:
             return [(1.0, structure)]
-        accuracy = _accuracy(p.context["X"], p.context["Y"], params, "relu")
+        AL = solution.module.forward(p.context["X"], {k: np.asarray(v, dtype=np.float64) for k, v in params.items()},
+                                     "relu")[0]
+        accuracy = float(np.mean((AL > 0.5) == (p.context["Y"] > 0.5)))
         spread = min_pairwise_spread(unit_vectors(params, 1))
         return [
-            (0.7, [] if accuracy >= 0.95 else [f"He init, [2, 64, 1] ReLU, {he_steps} steps at learning rate 4 on the "
+            (0.7, [] if accuracy >= 0.95 else [f"He init, [2, 64, 1] ReLU, {steps} steps at learning rate 4 on the "
                                                f"circles: train accuracy {accuracy:.2f}, expected >= 0.95"]),
             (0.3, [] if spread > BROKEN_SPREAD else [f"after He init and training two hidden units are identical "
                                                      f"(relative spread {spread:.2g}); random init breaks symmetry"]),
         ]
 
-    return [
-        hidden_check("train.zeros_stuck", "zero init: cost stuck at ln 2, base-rate accuracy, ReLU weights stay 0",
-                     TRAINING, zeros_probe, zeros_assess),
-        hidden_check("train.zeros_symmetric", "zero init with sigmoid layers: every layer acts as one unit",
-                     SYMMETRY, symmetric_probe, symmetric_assess),
-        hidden_check("train.random_saturated", "x10 random init starts saturated, train starts from it",
-                     TRAINING, random_probe, random_assess),
-        hidden_check("train.he_learns", "He init learns the circles (>= 95% train accuracy) and breaks symmetry",
-                     TRAINING, he_probe, he_assess),
-    ]
+    return _check(solution, "train.he_learns", "with your own functions: He init learns the circles (>= 95% train "
+                  "accuracy) and breaks symmetry", TRAINING, probe, assess)
 
 
 # --- activation statistics ------------------------------------------------------------------------------------
 
-def _statistics_match_check() -> Check:
+def _statistics_match_check(solution: Solution) -> Check:
     def probe(g: np.random.Generator) -> Probe:
         dims = _random_dims(g, (2, 5), (2, 9))
         X, params = g.standard_normal((int(g.integers(4, 12)), dims[0])), _net(g, dims, 3.0)
@@ -824,7 +679,7 @@ def _statistics_match_check() -> Check:
         return Probe(plan, {"shape": X.shape})
 
     def assess(values: dict, p: Probe) -> Parts:
-        expected = _expected(p)
+        expected = solution.run(p.plan)
         parts: Parts = []
         for a in ACTIVATIONS:
             got, want = values[a], expected[a]
@@ -839,12 +694,22 @@ def _statistics_match_check() -> Check:
                                   if not abs(s[k] - w[k]) <= 1e-9 * (1 + abs(w[k]))]))
         return parts
 
-    return hidden_check("activation_statistics.matches_reference", "mean, std and saturated fraction per hidden "
+    return _check(solution, "activation_statistics.matches_reference", "mean, std and saturated fraction per hidden "
                         "layer on random nets", SIGNAL, probe, assess)
 
 
-def _saturation_closed_form_check() -> Check:
-    """First-layer saturation with weights N(0, sigma^2) from your initialize_random, against the closed form.
+def _random_weights(g: np.random.Generator, dims: list[int], std: float | None) -> dict[str, np.ndarray]:
+    """Weights drawn HERE (not by the student's initializers): N(0, std^2), or He's N(0, 2/fan_in) for None."""
+    params = {}
+    for l in range(1, len(dims)):
+        scale = math.sqrt(2 / dims[l - 1]) if std is None else std
+        params[f"W{l}"] = scale * g.standard_normal((dims[l - 1], dims[l]))
+        params[f"b{l}"] = np.zeros((1, dims[l]))
+    return params
+
+
+def _saturation_closed_form_check(solution: Solution) -> Check:
+    """First-layer saturation with weights N(0, sigma^2) drawn here, against the closed form.
 
     Given X, z_ij = x_i . w_j ~ N(0, sigma^2 ||x_i||^2), so unit j saturates on example i (|z| > t, with
     t = atanh(0.99) for tanh, logit(0.99) for sigmoid) with probability p_i = 2 Phi(-t / (sigma ||x_i||)).
@@ -857,20 +722,16 @@ def _saturation_closed_form_check() -> Check:
 
     def probe(g: np.random.Generator) -> Probe:
         X = g.standard_normal((m, n_x))
-        # away from 1, so that std sigma and std sqrt(sigma) (scale used as a variance) differ clearly
         sigmas = {"tanh": float(g.uniform(0.2, 0.6)), "sigmoid": float(g.uniform(1.5, 3.0))}
-        plan = []
-        for a, sigma in sigmas.items():
-            plan += [call(f"init_{a}", "initialize_random", [n_x, units, 1], scale=sigma,
-                          rng=rng(int(g.integers(2**31))), returns="opaque"),
-                     call(a, "activation_statistics", X, ref(f"init_{a}"), activation=a, returns="stats")]
+        plan = [call(a, "activation_statistics", X, _random_weights(g, [n_x, units, 1], sigma), activation=a,
+                     returns="stats") for a, sigma in sigmas.items()]
         return Probe(plan, {"X": X, "sigmas": sigmas})
 
     def assess(values: dict, p: Probe) -> Parts:
         norms = np.linalg.norm(p.context["X"], axis=1)
         parts: Parts = []
         for a, sigma in p.context["sigmas"].items():
-            probability = 2 * special.ndtr(-thresholds[a] / (sigma * norms))
+            probability = 2 * normal_cdf(-thresholds[a] / (sigma * norms))
             expected = float(probability.mean())
             tolerance = 5.16 * float(np.mean(np.sqrt(probability * (1 - probability)))) / math.sqrt(units) + 1e-3
             stats = values[a]
@@ -880,13 +741,13 @@ def _saturation_closed_form_check() -> Check:
                 f"closed form 2 Phi(-t / (sigma ||x||)) averaged over the examples gives {expected:.3f}"]))
         return parts
 
-    return hidden_check("activation_statistics.saturation_closed_form",
-                        "first-layer saturation under large weights follows 2 Phi(-t / (sigma ||x||))",
-                        SATURATION, probe, assess)
+    return _check(solution, "activation_statistics.saturation_closed_form",
+                  "first-layer saturation under large weights follows 2 Phi(-t / (sigma ||x||))",
+                  SATURATION, probe, assess)
 
 
-def _signal_depth_check() -> Check:
-    """Second moment of layer 20 over layer 1 (log10), from your initializers and activation_statistics.
+def _signal_depth_check(solution: Solution) -> Check:
+    """Second moment of layer 20 over layer 1 (log10), from your activation_statistics on weights drawn here.
 
     He at width 128 (not the notebook's 256, which costs 35 ms of normal draws alone): over 2000 reference
     seeds log10 ratio -0.12 +- 0.32 (range -1.1..1.1), so |log10| < 2 is a 5.8 sd margin; at width 256 the
@@ -897,14 +758,10 @@ def _signal_depth_check() -> Check:
 
     def probe(g: np.random.Generator) -> Probe:
         plan = []
-        for name, width, function, kwargs in (("he", 128, "initialize_he", {}),
-                                              ("tiny", 64, "initialize_random", {"scale": 0.01}),
-                                              ("xavier", 64, "initialize_random", {"scale": 1 / 8})):
+        for name, width, std in (("he", 128, None), ("tiny", 64, 0.01), ("xavier", 64, 1 / 8)):
             dims = [width] * (depth + 1) + [1]
-            plan += [call(f"init_{name}", function, dims, rng=rng(int(g.integers(2**31))), returns="opaque",
-                          **kwargs),
-                     call(name, "activation_statistics", g.standard_normal((16, width)), ref(f"init_{name}"),
-                          activation="relu", returns="stats")]
+            plan.append(call(name, "activation_statistics", g.standard_normal((16, width)),
+                             _random_weights(g, dims, std), activation="relu", returns="stats"))
         return Probe(plan)
 
     def log_ratio(stats: list[dict]) -> float:
@@ -917,7 +774,7 @@ def _signal_depth_check() -> Check:
             return [(1.0, [f"activation_statistics on a net with {depth} hidden layers should return {depth} dicts"])]
         he, tiny, xavier = (log_ratio(values[name]) for name in ("he", "tiny", "xavier"))
         return [
-            (0.5, [] if abs(he) < 2.0 else [f"{depth} ReLU layers with your He init: second moment of layer {depth} / "
+            (0.5, [] if abs(he) < 2.0 else [f"{depth} ReLU layers with He weights: second moment of layer {depth} / "
                                             f"layer 1 = 10^{he:.2f}; He keeps it near 1 (|log10| < 2)"]),
             (0.25, [] if tiny < -3 else [f"std 0.01: the signal should collapse over {depth} layers; "
                                          f"ratio 10^{tiny:.2f}"]),
@@ -926,8 +783,8 @@ def _signal_depth_check() -> Check:
         ]
 
     def figure(values: dict, p: Probe) -> dict:
-        """Per-layer second moment of the student's nets beside the reference's on the same inputs."""
-        expected = _expected(p)
+        """Per-layer second moment of the student's statistics beside the reference's on the same inputs."""
+        expected = solution.run(p.plan)
         series = {}
         for name, label in (("he", "He"), ("xavier", "std 1/sqrt(n)"), ("tiny", "std 0.01")):
             series[f"yours: {label}"] = [s["mean"] ** 2 + s["std"] ** 2 for s in values[name]]
@@ -935,14 +792,14 @@ def _signal_depth_check() -> Check:
         return {"kind": "per_layer", "title": f"Signal through {depth} ReLU layers",
                 "ylabel": "second moment E[a^2] of the activations", "log": True, "series": series}
 
-    return hidden_check("activation_statistics.signal_depth",
-                        "20 ReLU layers: He keeps the second moment, 0.01 and 1/n collapse", SIGNAL, probe, assess,
-                        figure=figure)
+    return _check(solution, "activation_statistics.signal_depth",
+                  "20 ReLU layers: He keeps the second moment, 0.01 and 1/n collapse", SIGNAL, probe, assess,
+                  figure=figure)
 
 
-# --- the worked example and the conceptual questions --------------------------------------------------------
+# --- the worked example ---------------------------------------------------------------------------------------
 
-def _worked_example_check() -> Check:
+def _worked_example_check(solution: Solution) -> Check:
     given = {"W2 = [3, 1, 2]": ([3.0, 1.0, 2.0], [[39, 13, 26], [33, 11, 22]], 0.4),
              "W2 = [3, 3, 3]": ([3.0, 3.0, 3.0], [[39, 39, 39], [33, 33, 33]], 0.3)}
 
@@ -954,59 +811,50 @@ def _worked_example_check() -> Check:
         return Probe(plan)
 
     def assess(values: dict, p: Probe) -> Parts:
-        parts: Parts = [(weight, _compare(values[name][0], np.array(dW1, dtype=np.float64), f"dW1 with {name}",
+        parts: Parts = [(weight, compare(values[name][0], np.array(dW1, dtype=np.float64), f"dW1 with {name}",
                                           rtol=1e-9)) for name, (_, dW1, weight) in given.items()]
-        parts.append((0.3, _compare(values["random"][0], _expected(p)["random"][0], "dW1 with another W2",
+        parts.append((0.3, compare(values["random"][0], solution.run(p.plan)["random"][0], "dW1 with another W2",
                                     rtol=1e-9)))
         return parts
 
-    return hidden_check("worked_example.dW1", "dW1 = X^T (dZ2 W2^T): columns differ when the outgoing weights do",
+    return _check(solution, "worked_example.dW1", "dW1 = X^T (dZ2 W2^T): columns differ when the outgoing weights do",
                         "The worked example, corrected", probe, assess)
 
 
-def question_checks() -> list[Check]:
-    """One check `q_<slug>.answer` per conceptual question the reference exports."""
-
-    def make(name: str) -> Check:
-        def probe(_: np.random.Generator) -> Probe:
-            return Probe([call("answer", name, returns="str")])
-
-        def assess(values: dict, p: Probe) -> Parts:
-            got, expected = values["answer"].strip().lower(), _expected(p)["answer"]
-            return [(1.0, [] if got == expected else [f"{name}() returned {got!r}, which is not the best answer"])]
-
-        return hidden_check(f"{name}.answer", "conceptual question", "Conceptual questions", probe, assess)
-
-    return [make(name) for name in reference().__all__ if name.startswith("q_")]
-
-
-HIDDEN_CHECKS: list[Check] = [
-    _shapes_check("initialize_zeros"),
-    _shapes_check("initialize_random"),
-    _distribution_check("initialize_random", "default scale 10 and a random scale"),
-    _rng_check("initialize_random"),
-    _independence_check("initialize_random"),
-    _shapes_check("initialize_he"),
-    _distribution_check("initialize_he", "std sqrt(2 / fan_in)"),
-    _rng_check("initialize_he"),
-    _independence_check("initialize_he"),
-    _forward_check("forward.matches_reference", "AL on random nets, every activation; inputs unchanged", 1.0, True),
-    _forward_check("forward.large_inputs", "no nan or overflow when |pre-activations| exceed 1000", 1000.0, False),
-    _cost_check(),
-    _cost_stable_check(),
-    _backward_check("backward.matches_reference", "every gradient on random nets, every activation", 1.0, True),
-    _centred_differences_check(),
-    _backward_check("backward.saturated", "finite and right when every unit saturates", 1000.0, False),
-    _constant_init_check(),
-    _zero_relu_check(),
-    _deep_gradients_check(),
-    *_update_checks(),
-    _gradient_check_check(broken=False),
-    _gradient_check_check(broken=True),
-    *_train_checks(),
-    _statistics_match_check(),
-    _saturation_closed_form_check(),
-    _signal_depth_check(),
-    _worked_example_check(),
-    *question_checks(),
-]
+@cache
+def hidden_checks(solution: Solution) -> list[Check]:
+    """Every hidden check of the assignment, judged against this reference solution, in grading order
+    (the integration check last, so a function that hung already is not reached through it again)."""
+    return [
+        _shapes_check(solution, "initialize_zeros"),
+        _shapes_check(solution, "initialize_random"),
+        _distribution_check(solution, "initialize_random", "default scale 10 and a random scale"),
+        _rng_check(solution, "initialize_random"),
+        _independence_check(solution, "initialize_random"),
+        _shapes_check(solution, "initialize_he"),
+        _distribution_check(solution, "initialize_he", "std sqrt(2 / fan_in)"),
+        _rng_check(solution, "initialize_he"),
+        _independence_check(solution, "initialize_he"),
+        _forward_check(solution, "forward.matches_reference", "AL and caches on random nets, every activation; "
+                       "inputs unchanged", 1.0, True),
+        _forward_check(solution, "forward.large_inputs", "no nan or overflow when |pre-activations| exceed 1000",
+                       1000.0, False),
+        _cost_check(solution),
+        _cost_stable_check(solution),
+        _backward_check(solution, "backward.matches_reference", "every gradient on random nets, every activation",
+                        1.0, True),
+        _backward_check(solution, "backward.saturated", "finite and right when every unit saturates", 1000.0, False),
+        _constant_init_check(solution),
+        _zero_relu_check(solution),
+        _deep_gradients_check(solution),
+        *_update_checks(solution),
+        _gradient_check_check(solution, broken=False),
+        _gradient_check_check(solution, broken=True),
+        _orchestration_check(solution),
+        _statistics_match_check(solution),
+        _saturation_closed_form_check(solution),
+        _signal_depth_check(solution),
+        _worked_example_check(solution),
+        *question_checks(),
+        _he_learns_check(solution),
+    ]
