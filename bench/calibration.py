@@ -23,12 +23,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import exec_submission, reference_source  # noqa: E402
 
 from autograder.checks import assignment_checks  # noqa: E402
+from autograder.course import load_course  # noqa: E402
 from autograder.labkit.inprocess import run_checks  # noqa: E402
 
 
 def _failures(salts: list[str]) -> Counter:
     namespace = exec_submission(reference_source())
-    checks = assignment_checks("initialization")
+    checks = assignment_checks(load_course().assignment("initialization"))
     failed: Counter = Counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -47,7 +48,7 @@ def main() -> None:
     with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
         failed = sum(pool.map(_failures, [salts[j::args.jobs] for j in range(args.jobs)]), Counter())
     seconds = time.perf_counter() - start
-    checks = [c.id for c in assignment_checks("initialization")]
+    checks = [c.id for c in assignment_checks(load_course().assignment("initialization"))]
     lines = [f"Reference solution over {args.seeds} grading seeds ({seconds:.0f} s): failures per check "
              f"(95% upper bound on the rate with none seen: {3 / args.seeds:.1e})"]
     lines += [f"  {check:<48} {failed[check]:>6}" for check in checks]

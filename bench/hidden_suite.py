@@ -11,8 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.checks.initialization.hidden import HIDDEN_CHECKS
-from autograder.checks.reference import reference
+from autograder.checks.initialization.hidden import hidden_checks
+from autograder.checks.reference import Solution
+from autograder.course import load_course
 from autograder.labkit.framework import check_seed, judge
 from autograder.labkit.plan import execute
 
@@ -21,10 +22,11 @@ RESULTS = Path(__file__).resolve().parent / "results" / "hidden_suite.txt"
 
 def time_suite(runs: int) -> dict[str, list[tuple[float, float, float]]]:
     """check id -> one (probe, execute, verdict) seconds triple per run; every run must give full marks."""
-    namespace = vars(reference())
-    timings: dict[str, list[tuple[float, float, float]]] = {c.id: [] for c in HIDDEN_CHECKS}
+    solution = Solution(load_course().assignment("initialization").reference.resolve())
+    namespace, checks = vars(solution.module), hidden_checks(solution)
+    timings: dict[str, list[tuple[float, float, float]]] = {c.id: [] for c in checks}
     for run in range(runs + 1):
-        for check in HIDDEN_CHECKS:
+        for check in checks:
             start = time.perf_counter()
             probe = check.probe(check_seed(check.id, f"bench-{run}"))
             probed = time.perf_counter()

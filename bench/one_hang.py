@@ -1,0 +1,47 @@
+"""What one infinite loop costs: a submission whose only fault is `while True` in train, graded as the main job does.
+
+Target (issue "Grades a student can trust"): at most the check timeout plus one second of wall time, because no
+other check reaches the hung function again (fakes stand in for train's collaborators, and the integration check
+declares what it calls). Prints the wall time per run and writes bench/results/one_hang.txt.
+
+    python3 bench/one_hang.py [--runs 3]
+"""
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from autograder.course import load_course
+from autograder.labkit.framework import TIMEOUT
+from autograder.run.isolated import grade_submission
+from autograder.submission import load_file
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "solutions" / "initialization" / "submissions" / "infinite_loop_in_train.py"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    course = load_course()
+    assignment = course.assignment("initialization")
+    limit = course.grading.check_timeout_seconds
+    walls, timeouts = [], set()
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        graded = grade_submission(load_file(SAMPLE, assignment), assignment.name, course)
+        walls.append(time.perf_counter() - start)
+        timeouts.add(sum(r.status == TIMEOUT and r.seconds > 0 for r in graded.results))
+    lines = [f"one infinite loop (train), check timeout {limit:g} s, {args.runs} runs",
+             f"wall per run: {', '.join(f'{w:.2f}' for w in walls)} s; median {statistics.median(walls):.2f} s "
+             f"(target <= {limit + 1:g} s)",
+             f"checks that actually waited for the timeout per run: {sorted(timeouts)}; "
+             f"score {graded.score:g} / {graded.max_score:g}"]
+    print("\n".join(lines))
+    (ROOT / "bench" / "results" / "one_hang.txt").write_text("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
