@@ -42,15 +42,14 @@ def _make_labkit_importable() -> None:
 
 def _grade(args: argparse.Namespace) -> int:
     """Sandboxed grading: one submission as JSON on stdout, or a batch into --out."""
-    from .bulk import grade_batch
-    from .reports.results_json import results_json
-    from .run.isolated import grade_submission
-    from .submission import load_submissions
-
     course = load_course(args.course)
     if args.execute_notebooks:
         course = dataclasses.replace(course, grading=dataclasses.replace(course.grading, execute_notebooks=True))
-    if args.json:
+    if args.json:  # what a student waits on: imports only what one submission needs (no pool, no reports)
+        from .reports.results_json import results_json
+        from .run.isolated import grade_submission
+        from .submission import load_submissions
+
         submissions = load_submissions(args.paths, course.assignment(args.assignment).name, course)
         if len(submissions) != 1:
             print(f"--json grades exactly one submission; found {len(submissions)}", file=sys.stderr)
@@ -61,6 +60,8 @@ def _grade(args: argparse.Namespace) -> int:
     if args.out is None:
         print("name an output folder with --out (or use --json for one submission)", file=sys.stderr)
         return 2
+    from .bulk import grade_batch
+
     graded = grade_batch(args.paths, args.out, course, course.assignment(args.assignment).name,
                          args.jobs or course.grading.jobs, hidden_visibility=course.grading.hidden_visibility)
     print(f"graded {len(graded)} submissions -> {args.out}/gradebook.csv, {args.out}/summary.html", file=sys.stderr)

@@ -1,5 +1,9 @@
 """The calibrated battery: it accepts correct draws, rejects each kind of wrong draw, and its false-positive
-rate is what its alpha says; the unit-spread helpers tell identical units from distinct ones."""
+rate is what its alpha says; its critical values are scipy.stats's; the unit-spread helpers tell identical
+units from distinct ones."""
+
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -10,6 +14,7 @@ from autograder.checks.stats import (
     IDENTICAL_SPREAD,
     min_pairwise_spread,
     normal_battery,
+    normal_cdf,
     unit_spread,
     unit_vectors,
 )
@@ -105,3 +110,37 @@ def test_kurtosis_z_is_scipys_kurtosistest_at_the_sizes_the_checks_use() -> None
             x = rng.standard_normal(n) * np.where(rng.random(n) < 0.1, scale_of_tails, 1.0)
             x = x - x.mean()
             assert _kurtosis_z(x)[1] == pytest.approx(scipy_stats.kurtosistest(x).statistic, rel=1e-9, abs=1e-9)
+
+
+@pytest.mark.parametrize("n", [20, 50, 999, 1000, 2000, 4000, 5600, 8000, 100_000])
+@pytest.mark.parametrize("alpha", [0.01, ALPHA, ALPHA / 9, 1e-12])
+def test_critical_values_are_scipy_stats(n: int, alpha: float) -> None:
+    # The battery computes its bounds without scipy (its import costs every cold start); they must be scipy's.
+    from scipy import special
+    from scipy import stats as scipy_stats
+
+    from autograder.checks.stats import _chi2_bounds, _ks_critical, _z_critical
+
+    assert _z_critical(alpha) == pytest.approx(scipy_stats.norm.isf(alpha / 2), rel=1e-13)
+    low, high = _chi2_bounds(n, alpha)
+    assert low == pytest.approx(scipy_stats.chi2.ppf(alpha / 2, n), rel=1e-11)
+    assert high == pytest.approx(scipy_stats.chi2.isf(alpha / 2, n), rel=1e-11)
+    exact = special.kolmogi(alpha) / np.sqrt(n) if n >= 1000 else scipy_stats.kstwo.isf(alpha, n)
+    assert _ks_critical(n, alpha) == pytest.approx(exact, rel=1e-13)
+
+
+def test_normal_cdf_is_scipys_ndtr() -> None:
+    from scipy import special
+
+    x = np.concatenate([np.linspace(-40.0, 40.0, 20001), [np.inf, -np.inf, 0.0]])
+    np.testing.assert_allclose(normal_cdf(x), special.ndtr(x), rtol=1e-12, atol=1e-300)  # subnormals differ
+    assert np.isnan(normal_cdf(np.nan))
+
+
+def test_grading_one_submission_imports_no_scipy_or_matplotlib() -> None:
+    # What `autograder grade ONE --json` imports on the trusted side: scipy.stats alone is half a second.
+    code = ("import sys\n"
+            "import autograder.checks, autograder.reports.results_json, autograder.run.isolated, autograder.cli\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'matplotlib', 'nbformat', 'nbgrader'}))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

