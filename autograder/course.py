@@ -4,6 +4,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .policies import LatePolicy
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Gradescope's default image (Ubuntu 22.04) has Python 3.10
@@ -11,6 +13,7 @@ else:  # Gradescope's default image (Ubuntu 22.04) has Python 3.10
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE_FILE = ROOT / "course.toml"
+OVERRIDES_FILE = "overrides.csv"  # beside course.toml unless [grading] overrides names another
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Assignment:
     release: Path
     points: dict[str, float]
     reveal_answers: bool = False  # ship the questions' answer key with the release (self-study)
+    due: str | None = None  # ISO 8601 with an offset: this assignment's due time for the late policy
 
     @property
     def source_notebook(self) -> Path:
@@ -70,6 +74,10 @@ class Course:
     seed_salt: str
     grading: Grading
     assignments: dict[str, Assignment]
+    # Applied when gradebook rows are made, never part of a grade (policies.py): kept out of Grading, whose settings
+    # decide grades.
+    late: LatePolicy | None = None  # [grading.late]; None: no late penalty
+    overrides: Path | None = None  # overrides.csv, used when the file exists
 
     def assignment(self, name: str | None = None) -> Assignment:
         """The named assignment, or the only one when name is None."""
@@ -94,12 +102,17 @@ def load_course(path: Path = COURSE_FILE) -> Course:
             release=base / spec["release"],
             points={k: float(v) for k, v in spec.get("points", {}).items()},
             reveal_answers=spec.get("reveal_answers", False) is True,  # anything but true keeps answers hidden
+            due=spec.get("due"),
         )
         for name, spec in data["assignments"].items()
     }
+    grading = dict(data.get("grading", {}))
+    late, overrides = grading.pop("late", None), grading.pop("overrides", OVERRIDES_FILE)
     return Course(
         name=data["course"]["name"],
         seed_salt=data["course"]["seed_salt"],
-        grading=Grading(**data.get("grading", {})),
+        grading=Grading(**grading),
         assignments=assignments,
+        late=LatePolicy(**late) if late is not None else None,
+        overrides=base / overrides,
     )

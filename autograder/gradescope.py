@@ -61,6 +61,9 @@ ROOT="${AUTOGRADER_ROOT:-/autograder}"
 RESULTS="$ROOT/results/results.json"
 LOG="$(mktemp)"
 mkdir -p "$ROOT/results" && rm -f "$RESULTS"
+# Where bubblewrap cannot run, submissions run as a user of their own that must not read the reference, the
+# hidden checks, the upload or the results: make them private to root (the grader checks it before grading).
+chmod go-rwx "$ROOT/source" "$ROOT/submission" "$ROOT/results" 2>/dev/null
 # stderr goes both to Gradescope's log (shown to instructors) and to $LOG, for the fallback below.
 { cd "$ROOT/source" && "${PYTHON:-python3}" -m autograder.gradescope run --submission "$ROOT/submission" \
     --results "$RESULTS" --metadata "$ROOT/submission_metadata.json" 2>&1 1>&3 3>&- | tee "$LOG" >&2 3>&-
@@ -141,7 +144,7 @@ def grade_for_gradescope(submission_dir: Path, results_path: Path, metadata: Pat
     else:
         submission = Submission(student, submission_dir, NOTEBOOK,
                                 error=f"nothing was uploaded; submit your {assignment.notebook}")
-    graded = grade_submission(submission, assignment.name, course)
+    graded = grade_submission(submission, assignment.name, course, private=[results_path.parent])
     results = results_json(graded, course.grading.hidden_visibility)
     if len(members) > 1:
         names = ", ".join(f"{name} <{email}>" if name and email else name or email for name, email in members)

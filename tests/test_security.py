@@ -245,6 +245,8 @@ EFFECTS = {
     "memory bomb at load": "ran out of memory",
     "fork bomb": "Resource temporarily unavailable",
     "an oversized number on the result channel": "wrote data the grader cannot read",
+    # Its forged lines answer every check at once, so grading may end (and kill it) before it prints MARKER.
+    "fake results on every fd at load": "returned data of an unexpected structure",
 }
 
 
@@ -384,3 +386,44 @@ except OSError:
         listener.join()
         server.close()
     assert connections == [] and graded.score <= baseline.score
+
+
+ZERO_BACKWARD = """
+
+def backward(AL, Y, caches):
+    return {key: np.zeros_like(value) for l, (A_prev, W, b, Z, activation) in enumerate(caches, start=1)
+            for key, value in ((f"dW{l}", W), (f"db{l}", b))}
+"""
+
+FORGE_DERIVED = """
+import labkit.plan
+
+_execute = labkit.plan.execute
+
+
+def _forging_execute(plan, namespace):
+    observation = _execute(plan, namespace)
+    values = observation["values"]
+    for key in list(values):  # claim every repeated call answered as the first, and add numerical gradients
+        if key.endswith("#2"):
+            values[key] = values[key[:-2]]
+        if isinstance(values[key], dict) and any(k.startswith("dW") for k in values[key]):
+            values["num_" + key] = values[key]
+    print("forged", len(values), "values", flush=True)
+    return observation
+
+
+labkit.plan.execute = _forging_execute
+"""
+
+
+def test_forging_derived_values_in_the_child_gains_nothing() -> None:
+    """Round 2's attack (issue 8, point 4): backward returns zeros, and the child rewrites what the plan reports.
+    Nothing derived is computed in the child any more, so the forgery changes no verdict."""
+    baseline = grade_source(reference_source() + ZERO_BACKWARD)
+    attacked = grade_source(reference_source() + ZERO_BACKWARD + FORGE_DERIVED)
+    assert "forged" in attacked.output  # the patched machinery really ran in the child
+    backward = {r.check_id: r.score for r in attacked.results if r.function == "backward"}
+    assert backward == {r.check_id: r.score for r in baseline.results if r.function == "backward"}
+    assert attacked.score <= baseline.score
+

@@ -2,22 +2,31 @@
 
     python -I -S child.py RESULT_FD CPU_SECONDS MEMORY_BYTES FILE_BYTES PROCESSES PACKAGE_DIR...
 
-stdin holds the request: a JSON line {"preamble": str, "source": str, optionally "cells": [str]}, then one
-line of plain data per plan. With "cells" (the execute-notebooks mode) every cell of the notebook runs in
+stdin holds the request: a JSON line {"preamble": str, "source": str, "clear_keyrings": bool (a uid of the
+submission's own: its keyrings are emptied first), optionally "cells": [str]}, then one
+line of plain data per plan; or, from the grader alone (no student code runs), {"mode": "probe", "paths": [str]}
+(answered by {"opened": [the paths it could open]}) or {"mode": "clear"} (its uid's kernel keyrings are cleared,
+answered by {"cleared": true}). With "cells" (the execute-notebooks mode) every cell of the notebook runs in
 order in an IPython shell instead of the preamble and source, as a kernel would run them.
 The child applies its limits, reads the whole request, runs the preamble and the student's code, then each
 plan, and writes one line of plain data per event to RESULT_FD as it goes:
     {"loaded": true}  or  {"loaded": false, "kind": "error" | "exit" | "memory", "error": message}
     {"plan": i, "observation": <labkit.plan.execute's observation>}  or  {"plan": i, "exit": message}
+Before anything else it leaves the session keyring it inherited for a new one of its own, so that no kernel
+keyring is shared with the grader or another submission. os._exit says its code before ending the process, so
+that an exit code is never mistaken for a signal (bubblewrap reports a signal n as exit code 128 + n).
 Nothing it sends is trusted: the parent decodes it strictly and judges it itself.
 This file runs from a private runtime copy next to labkit, never from the repository.
 """
 
 import builtins
 import contextlib
+import ctypes
+import errno
 import json
 import linecache
 import os
+import posix
 import resource
 import sys
 import traceback
@@ -25,6 +34,14 @@ from collections.abc import Callable
 
 STUDENT_FILE = "<student code>"  # labkit.plan points at frames whose file name starts with "<student"
 SETUP_FILE = "<setup cell>"
+
+# keyctl(2) has no wrapper in libc: its system call number per machine.
+KEYCTL_CALL = {"x86_64": 250, "aarch64": 219, "arm64": 219, "riscv64": 219, "i386": 288, "i686": 288,
+               "armv7l": 311, "ppc64le": 271, "s390x": 280}
+KEYCTL_GET_PERSISTENT, KEYCTL_JOIN_SESSION_KEYRING, KEYCTL_CLEAR = 22, 1, 7
+KEY_SPEC_SESSION_KEYRING, KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING = -3, -4, -5
+NO_KEYRINGS = (errno.ENOSYS, errno.EPERM, errno.EOPNOTSUPP)  # none in this kernel, or refused to everyone
+REAL_EXIT = os._exit  # before report_exits wraps it
 
 
 def apply_limits(cpu: int, memory: int, file_size: int, processes: int) -> None:
@@ -57,9 +74,82 @@ def exit_message(error: SystemExit) -> str:
     return f"your code called sys.exit({error.code!r})"
 
 
+def keyctl(operation: int, *arguments: int) -> int:
+    """The keyctl system call; raises OSError on failure."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    result = libc.syscall(ctypes.c_long(KEYCTL_CALL[os.uname().machine]), ctypes.c_long(operation),
+                          *(ctypes.c_long(a) for a in arguments))
+    if result == -1:
+        number = ctypes.get_errno()
+        raise OSError(number, os.strerror(number))
+    return result
+
+
+def own_session_keyring() -> None:
+    """Leave the inherited session keyring (the grader's, shared by every child) for a new, empty one."""
+    try:
+        keyctl(KEYCTL_JOIN_SESSION_KEYRING, 0)
+    except OSError as error:
+        if error.errno not in NO_KEYRINGS:
+            raise
+
+
+def clear_keyrings() -> dict:
+    """Empty every keyring that outlives a process of this uid (the user, user-session and persistent ones);
+    the answer to the grader's "clear" request."""
+    clear = [lambda: KEY_SPEC_USER_KEYRING, lambda: KEY_SPEC_USER_SESSION_KEYRING,
+             lambda: keyctl(KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_SESSION_KEYRING)]
+    for keyring in clear:
+        try:
+            keyctl(KEYCTL_CLEAR, keyring())
+        except OSError as error:
+            if error.errno not in NO_KEYRINGS:
+                return {"cleared": False, "error": str(error)}
+    return {"cleared": True}
+
+
+def openable(paths: list[str]) -> list[str]:
+    """The paths this process can open for reading."""
+    opened = []
+    for path in paths:
+        try:
+            os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+        except OSError:
+            continue
+        opened.append(path)
+    return opened
+
+
+def report_exits(send: Callable[[dict], None], flush_output: Callable[[], None], where: dict) -> None:
+    """Make os._exit say its code on the channel first (in this process only: a fork's _exit is its own)."""
+    pid = os.getpid()
+
+    def _exit(code: int) -> None:
+        if os.getpid() == pid and type(code) is int:
+            flush_output()
+            words = f"your code ended the grading process with os._exit({code!r}) (exit code {code!r})"
+            if where["plan"] is None:
+                send({"loaded": False, "kind": "exit", "error": words + " while it was loaded"})
+            else:
+                send({"plan": where["plan"], "exit": words})
+        REAL_EXIT(code)
+
+    os._exit = posix._exit = _exit
+
+
 def main() -> None:
     result_fd = int(sys.argv[1])
     apply_limits(*map(int, sys.argv[2:6]))
+    own_session_keyring()
+    lines = sys.stdin.buffer.read().decode().split("\n")
+    header = json.loads(lines[0])
+    if "mode" in header:  # the grader's own request: answered with the standard library alone
+        answer = {"opened": openable(header["paths"])} if header["mode"] == "probe" else clear_keyrings()
+        os.write(result_fd, (json.dumps(answer) + "\n").encode())
+        return
+    if header.get("clear_keyrings") and not clear_keyrings()["cleared"]:
+        raise RuntimeError("the grader could not clear this sandbox uid's kernel keyrings")
     # Started with -S: labkit's folder first, then the interpreter's package folders (no .pth processing);
     # site's exit(), quit() and help() exist as in any Python session, since student code may call them.
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -70,7 +160,6 @@ def main() -> None:
     site.sethelper()
     from labkit import plain
 
-    lines = sys.stdin.buffer.read().decode().split("\n")
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # input() in student code sees end of file instead of the request
     write = os.write
@@ -85,13 +174,14 @@ def main() -> None:
             with contextlib.suppress(Exception):  # the student may have replaced or closed it
                 stream.flush()
 
-    header = json.loads(lines[0])
+    where: dict = {"plan": None}
+    report_exits(send, flush_output, where)
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     if "cells" in header:
         namespace = run_notebook(header["cells"])
         flush_output()
         send({"loaded": True})
-        run_plans(lines[1:], namespace, send, flush_output)
+        run_plans(lines[1:], namespace, send, flush_output, where)
         return
     try:
         exec(compile_source(header["preamble"], SETUP_FILE), namespace)
@@ -111,7 +201,7 @@ def main() -> None:
         return
     flush_output()
     send({"loaded": True})
-    run_plans(lines[1:], namespace, send, flush_output)
+    run_plans(lines[1:], namespace, send, flush_output, where)
 
 
 def run_notebook(cells: list[str]) -> dict:
@@ -133,14 +223,16 @@ def run_notebook(cells: list[str]) -> dict:
     return shell.user_ns
 
 
-def run_plans(lines: list[str], namespace: dict, send: Callable[[dict], None], flush_output: Callable[[], None]
-              ) -> None:
-    """Run each plan line against the loaded namespace, sending one line back per plan."""
+def run_plans(lines: list[str], namespace: dict, send: Callable[[dict], None], flush_output: Callable[[], None],
+              where: dict) -> None:
+    """Run each plan line against the loaded namespace, sending one line back per plan (`where` says which
+    plan runs)."""
     from labkit import plain, plan
 
     for index, line in enumerate(lines):
         if not line:
             continue
+        where["plan"] = index
         try:
             observation = plan.execute(plain.loads(line), namespace)
         except SystemExit as error:
@@ -156,4 +248,4 @@ def run_plans(lines: list[str], namespace: dict, send: Callable[[dict], None], f
 
 if __name__ == "__main__":
     main()
-    os._exit(0)  # do not wait for threads the student's code left running
+    REAL_EXIT(0)  # do not wait for threads the student's code left running

@@ -4,7 +4,8 @@ For one submission: make every check's probe on this (trusted) side, with inputs
 send only the plans to a child process (see child.py, sandbox.py); read back one line of plain data per
 plan, strictly decoded; judge it here. A plan that times out, crashes the child, exits or runs out of
 memory fails only its own check: the child is killed completely and a new one resumes with the rest.
-Use one grading at a time per process: children of a process share its sandbox uid.
+All of a submission's children share one confinement (a fresh uid, one memory limit; see sandbox.confine)
+and one wall budget, so reloads after crashes cannot multiply its limits.
 """
 
 import contextlib
@@ -16,19 +17,32 @@ import signal
 import subprocess
 import tempfile
 import time
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
+from .. import checks as checks_package
 from ..checks import assignment_checks
-from ..course import Course, Grading, load_course
+from ..course import COURSE_FILE, Course, Grading, load_course
 from ..graded import GradedSubmission
 from ..labkit import plain
 from ..labkit.framework import CRASHED, TIMEOUT, Check, Probe, Result, check_seed, judge
 from ..labkit.plan import ERROR, INVALID
 from ..submission import Submission, release_preamble
-from .sandbox import BUBBLEWRAP, Child, resolve_level, start_child
+from .sandbox import (
+    BUBBLEWRAP,
+    Child,
+    Confinement,
+    SandboxUnavailableError,
+    confine,
+    exposed_secrets,
+    resolve_level,
+    start_child,
+)
 
-MAX_LINE_BYTES = 64 * 2**20  # the most plain data one plan may send back
+MAX_LINE_BYTES = 8 * 2**20  # the most plain data one plan may send back (the largest check sends 0.9 MB)
 EXIT_GRACE_SECONDS = 0.5  # how long a child that closed its channel may take to exit before it is killed
 _MEMORY_ERROR = re.compile(r"raised (_Array)?MemoryError")
 
@@ -44,18 +58,23 @@ class ChildGone(Exception):  # a state, not an error of ours
 
 @dataclass
 class _Channel:
-    """Lines from the child's result pipe, with deadlines, noticing when the child is gone."""
+    """Lines from the child's result pipe, with deadlines, noticing when the child is gone.
+
+    Linear in what the child sends: each byte is searched for the newline once, and the buffer never holds more
+    than MAX_LINE_BYTES plus one read (a longer line ends the child's turn).
+    """
 
     fd: int
     pidfd: int
-    buffer: bytes = b""
+
+    def __post_init__(self) -> None:
+        self.buffer = bytearray()
+        self.scanned = 0  # how much of the buffer is known to hold no newline
 
     def read_line(self, timeout: float) -> bytes | None:
         """The next line; None if the child ended first. Raises TimeoutError after `timeout` seconds."""
         deadline = time.monotonic() + timeout
-        while b"\n" not in self.buffer:
-            if len(self.buffer) > MAX_LINE_BYTES:
-                raise ChildGone(f"your code sent more than {MAX_LINE_BYTES // 2**20} MB of data back")
+        while (end := self._newline()) < 0:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError
@@ -67,19 +86,28 @@ class _Channel:
                 self.buffer += chunk
             elif self.pidfd in ready:
                 self._drain()
-                if b"\n" not in self.buffer:
+                if self._newline() < 0:
                     return None
-        line, self.buffer = self.buffer.split(b"\n", 1)
+        line = bytes(self.buffer[:end])
+        del self.buffer[:end + 1]
+        self.scanned = 0
         return line
+
+    def _newline(self) -> int:
+        """Where the buffer's first newline is, or -1; searches only bytes not searched before."""
+        end = self.buffer.find(b"\n", self.scanned)
+        if end < 0:
+            self.scanned = len(self.buffer)
+            if self.scanned > MAX_LINE_BYTES:
+                raise ChildGone(f"your code sent more than {MAX_LINE_BYTES // 2**20} MB of data back at once")
+        return end
 
     def _drain(self) -> None:
         # The child has exited; take what it wrote without waiting for grandchildren holding the pipe.
         os.set_blocking(self.fd, False)
         with contextlib.suppress(BlockingIOError):
-            while chunk := os.read(self.fd, 2**20):
+            while len(self.buffer) <= MAX_LINE_BYTES and (chunk := os.read(self.fd, 2**20)):
                 self.buffer += chunk
-                if len(self.buffer) > MAX_LINE_BYTES:
-                    break
 
 
 def _decode(line: bytes) -> Any:
@@ -102,7 +130,11 @@ def _how_it_ended(child: Child, grading: Grading) -> str:
     with contextlib.suppress(subprocess.TimeoutExpired):
         child.process.wait(EXIT_GRACE_SECONDS)  # it closed the channel: give it a moment to exit by itself
     child.kill()
+    if child.ran_out_of_memory():
+        return f"ran out of memory (limit {grading.memory_mb} MB for all its processes together)"
     code = child.process.returncode
+    # bubblewrap reports a signal n as exit code 128 + n; the child reports os._exit's code itself, so a code
+    # above 128 is a signal unless C code called exit() directly.
     number = -code if code < 0 else code - 128 if child.level == BUBBLEWRAP and code > 128 else 0
     if number == signal.SIGXCPU:
         return f"used more than {grading.cpu_seconds} s of CPU time"
@@ -133,13 +165,11 @@ def _judged(check: Check, probe: Probe, observation: Any, seconds: float, gradin
 
 
 def _functions_called(plan: list[dict]) -> frozenset[str]:
-    """The student functions a plan calls (numerical gradients call forward and compute_cost)."""
+    """The student functions a plan calls, and those its calls are known to reach (an integration check's)."""
     called = set()
     for step in plan:
         if step["op"] == "call":
-            called.add(step["function"])
-        elif step["op"] == "numerical_gradient":
-            called |= {"forward", "compute_cost"}
+            called |= {step["function"], *step.get("uses", ())}
     return frozenset(called)
 
 
@@ -147,13 +177,16 @@ class _Session:
     """One submission's children, one after another, until every check has a result.
 
     After a check times out, later checks whose plans call all the functions its plan called are not run
-    (they would hang the same way): one infinite loop costs one timeout, not one per check.
+    (they would hang the same way): one infinite loop costs one timeout, not one per check. All children
+    together get `budget` seconds of wall time; checks left when it is spent are not run.
     """
 
-    def __init__(self, level: str, grading: Grading, header: str, probes: list[tuple[Check, Probe]],
+    def __init__(self, box: Confinement, grading: Grading, header: str, probes: list[tuple[Check, Probe]],
                  output: BinaryIO, load_timeout: float) -> None:
-        self.level, self.grading, self.header, self.probes, self.output = level, grading, header, probes, output
+        self.box, self.grading, self.header, self.probes, self.output = box, grading, header, probes, output
         self.load_timeout = load_timeout  # loading may run the whole notebook (execute mode): its own budget
+        self.budget = grading.submission_budget(load_timeout)
+        self.deadline = float("inf")  # set when the first child starts
         self.plans = [plain.dumps(probe.plan) for _, probe in probes]
         self.calls = [_functions_called(probe.plan) for _, probe in probes]
         self.results: dict[int, Result] = {}
@@ -161,11 +194,24 @@ class _Session:
         self.load_failure: str | None = None  # why the code could not be loaded at all, if it could not
 
     def run(self) -> list[Result]:
+        self.deadline = time.monotonic() + self.budget
         while len(self.results) < len(self.probes):
             pending = self._skip_hung([i for i in range(len(self.probes)) if i not in self.results])
-            if pending:
+            if pending and self._left() <= 0:
+                self._fail_all(pending, TIMEOUT, f"not run: {self._spent()}")
+            elif pending:
                 self._one_child(pending)
         return [self.results[i] for i in range(len(self.probes))]
+
+    def _left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def _spent(self) -> str:
+        return f"the submission used its whole time budget of {self.budget:g} s"
+
+    def _read(self, channel: _Channel, timeout: float) -> bytes | None:
+        """The child's next line within `timeout` and what is left of the budget (TimeoutError after either)."""
+        return channel.read_line(min(timeout, max(self._left(), 0.0)))
 
     def _skip_hung(self, pending: list[int]) -> list[int]:
         """Fill in the pending checks that would call what already hung; return the others."""
@@ -187,7 +233,7 @@ class _Session:
             request.seek(0)
             read_fd, write_fd = os.pipe()
             try:
-                child = start_child(self.level, self.grading, request.fileno(), write_fd, self.output.fileno())
+                child = start_child(self.box, self.grading, request.fileno(), write_fd, self.output.fileno())
             except BaseException:
                 os.close(read_fd)
                 raise
@@ -208,7 +254,7 @@ class _Session:
             for position, i in enumerate(pending):
                 check, probe = self.probes[i]
                 self.results[i] = self._answer(child, channel, check, probe, position)
-                if self.results[i].status == TIMEOUT:
+                if self.results[i].status == TIMEOUT and self._left() > 0:  # not for the budget: nothing hung
                     self.hung.append(i)
                 if self.results[i].status in (TIMEOUT, CRASHED):
                     return
@@ -227,12 +273,17 @@ class _Session:
         """Wait for the child to load the code; False (and every remaining check failed) if it could not."""
         timeout = self.load_timeout
         try:
-            line = channel.read_line(timeout)
+            line = self._read(channel, timeout)
             if line is None:
                 raise ChildGone(_how_it_ended(child, self.grading) + " while your code was loaded")
             message = _decode(line)
         except TimeoutError:
-            self._fail_all(pending, TIMEOUT, f"loading your code timed out after {timeout:g} s")
+            if self._left() > 0:
+                message = f"loading your code timed out after {timeout:g} s"
+            else:  # checks have run before: these would have run but for the budget
+                message = f"not run: {self._spent()}" if self.results else f"loading your code timed out: " \
+                                                                          f"{self._spent()}"
+            self._fail_all(pending, TIMEOUT, message)
             return False
         except ChildGone as gone:
             self._fail_all(pending, CRASHED, str(gone))
@@ -251,12 +302,15 @@ class _Session:
         timeout = self.grading.check_timeout_seconds
         start = time.perf_counter()
         try:
-            line = channel.read_line(timeout)
+            line = self._read(channel, timeout)
             seconds = time.perf_counter() - start
             if line is None:
                 raise ChildGone(f"your code {_how_it_ended(child, self.grading)} while checking `{check.function}`")
             message = _decode(line)
         except TimeoutError:
+            if self._left() <= 0:
+                return _runner_result(check, TIMEOUT, f"timed out while checking `{check.function}`: "
+                                                      f"{self._spent()}", time.perf_counter() - start)
             return _runner_result(check, TIMEOUT, f"timed out after {timeout:g} s while checking `{check.function}`",
                                   timeout)
         except ChildGone as gone:
@@ -277,15 +331,16 @@ class _Session:
 
 
 def grade_submission(submission: Submission, assignment_name: str | None = None, course: Course | None = None,
-                     checks: list[Check] | None = None) -> GradedSubmission:
+                     checks: list[Check] | None = None, private: Sequence[Path] = ()) -> GradedSubmission:
     """Grade one submission in a sandboxed child; every verdict is reached in this process.
 
     checks -- the checks to run (default: every check of the assignment); each needs points in course.toml.
+    private -- more paths the submission's code must not be able to open (e.g. the output folder)
     """
     start = time.perf_counter()
     course = load_course() if course is None else course
     assignment = course.assignment(assignment_name)
-    checks = assignment_checks(assignment.name) if checks is None else checks
+    checks = assignment_checks(assignment) if checks is None else checks
     unpriced = [c.id for c in checks if c.id not in assignment.points]
     if unpriced:
         raise ValueError(f"checks without points in course.toml [assignments.{assignment.name}.points]: {unpriced}")
@@ -293,7 +348,7 @@ def grade_submission(submission: Submission, assignment_name: str | None = None,
     if submission.error is not None:
         return GradedSubmission.not_run(submission.student_id, str(submission.path), checks, max_points, ERROR,
                                         submission.error, time.perf_counter() - start)
-    level, warnings = resolve_level(course.grading.isolation)
+    level, _ = resolve_level(course.grading.isolation)  # its warnings went to the instructor's log (stderr)
     salt = submission_salt(course.seed_salt, submission.source)
     probes = [(check, check.probe(check_seed(check.id, salt))) for check in checks]
     request = {"preamble": release_preamble(assignment), "source": submission.source}
@@ -301,11 +356,30 @@ def grade_submission(submission: Submission, assignment_name: str | None = None,
     if course.grading.execute_notebooks and submission.cells:
         request["cells"] = list(submission.cells)
         load_timeout = course.grading.execute_timeout_seconds
-    header = plain.dumps(request)
-    with tempfile.TemporaryFile() as output:
-        session = _Session(level, course.grading, header, probes, output, load_timeout)
+    with confine(level, course.grading) as box, tempfile.TemporaryFile() as output:
+        _ensure_hidden(box, course, submission, private)
+        # A uid of its own: empty its keyrings before any code runs too (a grader killed mid-way left them).
+        header = plain.dumps({**request, "clear_keyrings": box.uid is not None})
+        session = _Session(box, course.grading, header, probes, output, load_timeout)
         results = session.run()
         printed = session.printed(course.grading.output_kb)
     points = {r.check_id: round(max_points[r.check_id] * r.score, 6) for r in results}
+    # Isolation warnings are for the instructor's log only: students never see them.
     return GradedSubmission(submission.student_id, str(submission.path), results, points, max_points,
-                            time.perf_counter() - start, level, session.load_failure, printed, warnings)
+                            time.perf_counter() - start, level, session.load_failure, printed,
+                            notes=list(submission.notes))
+
+
+def _ensure_hidden(box: Confinement, course: Course, submission: Submission, private: Sequence[Path]) -> None:
+    """Under rlimits, refuse to grade (isolation "auto") or warn (isolation "rlimits", the risk accepted) when the
+    submission's code could open a file it must not see: the course, the reference and hidden checks, the
+    submission's own files (as a sample of the submissions around it) and `private` (e.g. the output folder)."""
+    secrets = [COURSE_FILE, Path(checks_package.__file__).parent, *(a.source for a in course.assignments.values()),
+               *(a.reference for a in course.assignments.values()), Path(submission.path), *private]
+    exposed = exposed_secrets(box, course.grading, secrets)
+    if exposed is None:
+        return
+    if course.grading.isolation == "auto":
+        raise SandboxUnavailableError(f"no safe isolation here: bubblewrap does not work, and {exposed}. Make them "
+                                      "private (chmod -R go-rwx), or install bubblewrap")
+    warnings.warn(f"isolation = 'rlimits' accepted the risk: {exposed}", stacklevel=2)

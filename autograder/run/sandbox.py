@@ -1,19 +1,27 @@
-"""Limits and isolation for the child process that holds a submission's code.
+"""Limits and isolation for the child processes that hold a submission's code.
 
 Two levels:
 - "bubblewrap": the child runs in a bubblewrap sandbox with no network, its own pid/ipc/uts namespaces
-  and a filesystem made only of the Python installation (read-only), a private copy of labkit and the
-  child program (read-only) and a small private tmpfs as /tmp. When the grader runs as root the child
-  also runs under its own unprivileged uid (via setpriv), so the process limit is per child.
+  and a filesystem made only of the Python installation and /etc (read-only), a private copy of labkit and
+  the child program (read-only) and a small private tmpfs as /tmp.
 - "rlimits": where bubblewrap does not work. The child runs with the same resource limits, in a
-  private working directory, under its own uid when possible; it can read whatever that uid may read.
+  private working directory; it can read whatever its uid may read, so before grading the grader proves,
+  as that uid, that it can open none of the files it must hide (`exposed_secrets`).
+Isolation is per submission, not per process (`confine`): when the grader runs as root, all of a submission's
+children run under a uid of their own, fresh from course.toml's range, whose kernel keyrings (and files) are
+cleared before and after it; all of them share one memory and process limit (a cgroup, else a watchdog; see
+memory.py).
 Both levels give the child the same fixed environment (no proxies, no grading marker).
 """
 
 import compileall
 import contextlib
+import ctypes
 import hashlib
+import itertools
+import json
 import os
+import select
 import shutil
 import signal
 import stat
@@ -23,6 +31,7 @@ import sysconfig
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -30,12 +39,17 @@ from pathlib import Path
 import numpy
 
 from ..course import Grading
+from .memory import Cgroup, Watchdog, make_cgroup
+from .uids import UidLease, lease_uid, range_conflicts
 
 BUBBLEWRAP, RLIMITS = "bubblewrap", "rlimits"
 LEVELS = ("auto", BUBBLEWRAP, RLIMITS)
 
 SCRATCH_MB = 64  # size of the child's /tmp, and the largest file (its output included) it may write
-UID_BASE = 100_000  # child uid = UID_BASE + the grading process's pid: unique per worker
+SANDBOX_TASKS = 4  # tasks of the sandbox itself (bwrap and its init) beside the submission's own, for pids.max
+PROBE_UID = 65534  # `nobody`: the uid the one-off test of bubblewrap (no student code) runs as
+SHARED_TEMP = ("/tmp", "/var/tmp", "/dev/shm")  # where any uid may leave files (under rlimits)
+_groups = itertools.count()
 LABKIT = Path(__file__).resolve().parent.parent / "labkit"
 CHILD = Path(__file__).resolve().parent / "child.py"
 RUNTIME_INSIDE = "/opt/runtime"  # where the runtime dir appears inside the bubblewrap sandbox
@@ -68,11 +82,6 @@ class Limits:
     def argv(self) -> list[str]:
         """The limits as the child program's command-line arguments (see child.py)."""
         return [str(self.cpu_seconds), str(self.memory_bytes), str(self.file_bytes), str(self.processes)]
-
-
-def child_uid() -> int | None:
-    """The unprivileged uid children of this process run as, or None when we cannot switch uids."""
-    return UID_BASE + os.getpid() if os.geteuid() == 0 else None
 
 
 def _tasks_of(uid: int) -> int:
@@ -166,9 +175,9 @@ def _bwrap_command(scratch_mb: int, uid: int | None) -> list[str]:
             command += ["--symlink", os.readlink(host), str(host)]
         elif host.is_dir():
             command += ["--ro-bind", str(host), str(host)]
-    for path in ("/etc/alternatives", "/etc/ld.so.cache", "/etc/localtime", "/etc/fonts"):
-        if Path(path).exists():
-            command += ["--ro-bind", path, path]
+    # /etc as it is: Debian's numpy finds its BLAS through /etc/alternatives, the loader reads ld.so.cache, and
+    # Debian's matplotlib its /etc/matplotlibrc. It holds no grading secret; what it keeps private stays so.
+    command += ["--ro-bind", "/etc", "/etc"]
     made: set[Path] = set()
     for path in _python_paths():
         for parent in _ancestors(path):
@@ -194,7 +203,8 @@ def bubblewrap_works() -> bool:
     """Can this machine run a child in the bubblewrap sandbox? (tried once per process)"""
     if shutil.which("bwrap") is None:
         return False
-    command = [*_bwrap_command(8, child_uid()), sys.executable, "-I", "-c", "import numpy"]
+    command = [*_bwrap_command(8, PROBE_UID if os.geteuid() == 0 else None), sys.executable, "-I", "-c",
+               "import numpy"]
     try:
         return subprocess.run(command, capture_output=True, timeout=30, env=BASE_ENV).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
@@ -209,7 +219,7 @@ def resolve_level(requested: str) -> tuple[str, list[str]]:
         return BUBBLEWRAP, []
     if requested == BUBBLEWRAP:
         raise SandboxUnavailableError("isolation = 'bubblewrap' but bubblewrap does not work on this machine")
-    own_user = rlimits_uid() is not None
+    own_user = rlimits_can_switch_uid()
     if requested == "auto" and not own_user:
         # Running as the grader's own user, submission code could write the journal and other students'
         # results: never fall into that silently.
@@ -225,11 +235,23 @@ def resolve_level(requested: str) -> tuple[str, list[str]]:
     return RLIMITS, [message]
 
 
-def rlimits_uid() -> int | None:
-    """The uid rlimits-level children run as: their own, or None when they must keep ours (not root, or the
-    interpreter lives where other users cannot reach it, e.g. /root/.pyenv)."""
-    uid = child_uid()
-    return uid if uid is not None and _reachable_by_others(Path(sys.executable).resolve()) else None
+def rlimits_can_switch_uid() -> bool:
+    """Can rlimits-level children run under a uid of their own? Not unless we are root, and not when the
+    interpreter lives where other users cannot reach it (e.g. /root/.pyenv): then they keep ours."""
+    return os.geteuid() == 0 and _reachable_by_others(Path(sys.executable).resolve())
+
+
+def _switches_uid(level: str) -> bool:
+    return os.geteuid() == 0 and (level == BUBBLEWRAP or rlimits_can_switch_uid())
+
+
+@cache
+def _check_uid_range(base: int, count: int) -> None:
+    problems = range_conflicts(base, count)
+    if problems:
+        raise SandboxUnavailableError(
+            f"the sandbox uid range {base}..{base + count - 1} (sandbox_uid_base, sandbox_uid_count in course.toml) "
+            "is not free on this machine: " + "; ".join(problems[:5]))
 
 
 def _reachable_by_others(path: Path) -> bool:
@@ -252,16 +274,101 @@ def _wait_until_gone(uid: int, timeout: float = 5.0) -> None:
 
 
 @dataclass
+class Confinement:
+    """What all of one submission's children share, and nothing else does: a uid (when the grader is root;
+    None otherwise) and one memory and process limit (a cgroup; None where a watchdog stands in)."""
+
+    level: str
+    uid: int | None
+    cgroup: Cgroup | None
+
+
+@contextlib.contextmanager
+def confine(level: str, grading: Grading) -> Iterator[Confinement]:
+    """A fresh uid and cgroup for one submission; afterwards the cgroup is removed and the uid left clean."""
+    lease: UidLease | None = None
+    if _switches_uid(level):
+        _check_uid_range(grading.sandbox_uid_base, grading.sandbox_uid_count)
+        lease = lease_uid(grading.sandbox_uid_base, grading.sandbox_uid_count, _runs_tasks)
+    uid = None if lease is None else lease.uid
+    try:
+        cgroup = make_cgroup(f"autograder-{os.getpid()}-{next(_groups)}", grading.memory_mb * 2**20,
+                             grading.max_processes + SANDBOX_TASKS)
+        try:
+            yield Confinement(level, uid, cgroup)
+        finally:
+            if cgroup is not None:
+                cgroup.remove()
+            if uid is not None:
+                _clear_uid(Confinement(level, uid, None), grading)
+    finally:
+        if lease is not None:
+            lease.release()
+
+
+def _clear_uid(box: Confinement, grading: Grading) -> None:
+    """Remove what the submission's uid may have left for the next one: its kernel keyrings (cleared by a
+    child of the same uid, the only one that can reach them), and under rlimits its files in the places every
+    user may write, and its System V IPC objects (bubblewrap gives each child private ones)."""
+    _wait_until_gone(box.uid)
+    answer = run_helper(box, grading, {"mode": "clear"}, grading.load_timeout_seconds)
+    if answer.get("cleared") is not True:
+        raise SandboxUnavailableError(f"could not clear the kernel keyrings of sandbox uid {box.uid}: {answer}")
+    if box.level == RLIMITS:
+        _remove_files_of(box.uid)
+        _remove_ipc_of(box.uid)
+
+
+def _remove_files_of(uid: int) -> None:
+    for top in SHARED_TEMP:
+        with contextlib.suppress(OSError), os.scandir(top) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_uid != uid:
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path, ignore_errors=True)
+                    else:
+                        os.unlink(entry.path)
+
+
+def _remove_ipc_of(uid: int) -> None:
+    """Delete the uid's shared memory segments, semaphore sets and message queues (IPC_RMID)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, remove in (("shm", lambda i: libc.shmctl(i, 0, None)), ("sem", lambda i: libc.semctl(i, 0, 0)),
+                         ("msg", lambda i: libc.msgctl(i, 0, None))):
+        with contextlib.suppress(OSError):
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+            columns = lines[0].split()
+            for line in lines[1:]:
+                row = dict(zip(columns, line.split(), strict=False))
+                if uid in (int(row.get("uid", -1)), int(row.get("cuid", -1))):
+                    remove(int(row["shmid" if kind == "shm" else "semid" if kind == "sem" else "msqid"]))
+
+
+@dataclass
 class Child:
     """A running child process and how to get rid of it completely."""
 
     process: subprocess.Popen
-    level: str
-    uid: int | None
+    box: Confinement
     workdir: str | None
+    watchdog: Watchdog | None
+
+    @property
+    def level(self) -> str:
+        return self.box.level
+
+    @property
+    def uid(self) -> int | None:
+        return self.box.uid
 
     def kill(self) -> None:
         """SIGKILL the child and everything it started (busy threads and signal handlers included)."""
+        if self.watchdog is not None:
+            self.watchdog.stop()
+        if self.box.cgroup is not None:
+            self.box.cgroup.kill()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         if self.level == RLIMITS and self.uid is not None:
@@ -274,31 +381,114 @@ class Child:
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
+    def ran_out_of_memory(self) -> bool:
+        """Was it (or a process it started) killed for holding more than the submission's memory limit?"""
+        if self.box.cgroup is not None:
+            return self.box.cgroup.new_oom_kill()
+        return self.watchdog is not None and self.watchdog.tripped
 
-def start_child(level: str, grading: Grading, stdin_fd: int, result_fd: int, output_fd: int) -> Child:
-    """Start the child program under `level`: it reads its request on stdin_fd, answers on result_fd,
-    and its own stdout and stderr go to output_fd."""
-    uid = child_uid()
-    if level == BUBBLEWRAP:
-        workdir = None
-        command = [*_bwrap_command(SCRATCH_MB, uid), sys.executable, "-I", "-S", f"{RUNTIME_INSIDE}/child.py"]
-        env, cwd, user = {**BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "PWD": "/tmp"}, None, None
-    else:
-        uid = rlimits_uid()
-        workdir = tempfile.mkdtemp(prefix="tmp")
-        if uid is not None:
-            os.chown(workdir, uid, uid)
-        command = [sys.executable, "-I", "-S", str(runtime_dir() / "child.py")]
-        env, cwd, user = {**BASE_ENV, "HOME": workdir, "TMPDIR": workdir, "PWD": workdir}, workdir, uid
+
+# Run as root before anything else, this joins the submission's cgroup (every hierarchy's cgroup.procs named
+# before "--"), so that no process of the child ever runs outside it, then becomes the child.
+_JOIN = 'for f; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 126; shift; done; shift; exec "$@"'
+
+
+def _command(box: Confinement) -> tuple[list[str], dict[str, str], str | None]:
+    """The command that starts the child program (its arguments follow), its environment and folder."""
+    prefix = [] if box.cgroup is None else ["/bin/sh", "-c", _JOIN, "sh", *map(str, box.cgroup.procs_files), "--"]
+    if box.level == BUBBLEWRAP:
+        command = [*prefix, *_bwrap_command(SCRATCH_MB, box.uid), sys.executable, "-I", "-S",
+                   f"{RUNTIME_INSIDE}/child.py"]
+        return command, {**BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "PWD": "/tmp"}, None
+    workdir = tempfile.mkdtemp(prefix="tmp")
+    if box.uid is not None:
+        os.chown(workdir, box.uid, box.uid)
+        prefix += ["setpriv", f"--reuid={box.uid}", f"--regid={box.uid}", "--clear-groups", "--"]
+    command = [*prefix, sys.executable, "-I", "-S", str(runtime_dir() / "child.py")]
+    return command, {**BASE_ENV, "HOME": workdir, "TMPDIR": workdir, "PWD": workdir}, workdir
+
+
+def start_child(box: Confinement, grading: Grading, stdin_fd: int, result_fd: int, output_fd: int) -> Child:
+    """Start the child program in the submission's confinement: it reads its request on stdin_fd, answers on
+    result_fd, and its own stdout and stderr go to output_fd."""
+    command, env, workdir = _command(box)
     # -S skips site's .pth processing (~30 ms a child): the child puts the package folders on sys.path itself.
-    command += [str(result_fd), *limits_for(grading, uid).argv(), *package_dirs()]
+    command += [str(result_fd), *limits_for(grading, box.uid).argv(), *package_dirs()]
     try:
-        process = subprocess.Popen(
-            command, stdin=stdin_fd, stdout=output_fd, stderr=output_fd, pass_fds=(result_fd,), env=env, cwd=cwd,
-            start_new_session=True, user=user, group=user, extra_groups=[] if user is not None else None,
-        )
+        process = subprocess.Popen(command, stdin=stdin_fd, stdout=output_fd, stderr=output_fd,
+                                   pass_fds=(result_fd,), env=env, cwd=workdir, start_new_session=True)
     except BaseException:
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
         raise
-    return Child(process, level, uid, workdir)
+    watchdog = None if box.cgroup is not None else Watchdog(process.pid, box.uid, grading.memory_mb * 2**20)
+    return Child(process, box, workdir, watchdog)
+
+
+def run_helper(box: Confinement, grading: Grading, request: dict, timeout: float) -> dict:
+    """Start the child program exactly as for a submission, but with a request of the grader's own (no student
+    code runs), and return the one line it answers, decoded; {} if it answers nothing in `timeout` seconds."""
+    with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as output:
+        stdin.write(json.dumps(request).encode())
+        stdin.seek(0)
+        read_fd, write_fd = os.pipe()
+        try:
+            child = start_child(box, grading, stdin.fileno(), write_fd, output.fileno())
+        finally:
+            os.close(write_fd)
+        try:
+            answer = _read_all(read_fd, timeout)
+        finally:
+            child.kill()
+            os.close(read_fd)
+        if not answer:
+            output.seek(0)
+            return {"output": output.read(2000).decode(errors="replace")}
+    return json.loads(answer)
+
+
+def _read_all(fd: int, timeout: float) -> bytes:
+    deadline, data = time.monotonic() + timeout, b""
+    while (remaining := deadline - time.monotonic()) > 0 and select.select([fd], [], [], remaining)[0]:
+        chunk = os.read(fd, 2**16)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def exposed_secrets(box: Confinement, grading: Grading, secrets: Sequence[Path]) -> str | None:
+    """Under rlimits, whether the submission's children could open any of `secrets` (files, and folders with
+    what they hold), found by a child of the same uid trying: None if none, else what it could open, in words.
+
+    Under bubblewrap the child's file system holds none of them: nothing to prove.
+    """
+    if box.level != RLIMITS:
+        return None
+    paths = _probe_paths(secrets)
+    answer = run_helper(box, grading, {"mode": "probe", "paths": [str(p) for p in paths]},
+                        grading.load_timeout_seconds)
+    opened = answer.get("opened")
+    if not isinstance(opened, list):
+        return f"a test child could not run under the sandbox's uid (interpreter {sys.executable}): {answer}"[:800]
+    if not opened:
+        return None
+    return (f"a submission's code (uid {box.uid if box.uid is not None else os.geteuid()}) could open "
+            f"{len(opened)} of the files it must not see, e.g. {', '.join(opened[:3])}")
+
+
+_PROBED_PER_FOLDER = 64  # files tried inside each secret folder: enough to meet a readable one in practice
+
+
+def _probe_paths(secrets: Sequence[Path]) -> list[Path]:
+    """The secrets, and for each folder the first files and folders inside it (a folder others may not list
+    can still let them open a file whose name they know)."""
+    paths: list[Path] = []
+    for secret in secrets:
+        if not secret.exists():
+            continue
+        paths.append(secret)
+        if secret.is_dir():
+            inside = (p for p in sorted(secret.rglob("*")) if "__pycache__" not in p.parts)
+            paths += itertools.islice(inside, _PROBED_PER_FOLDER)
+    return list(dict.fromkeys(paths))
