@@ -98,5 +98,7 @@ def test_feedback_is_short_and_points_to_the_notebook(reference_namespace):
     result = next(r for r in run_checks(HIDDEN_CHECKS, namespace, "feedback")
                   if r.check_id == "compute_cost.matches_reference")
     assert result.score < 1.0
-    assert "compute_cost" in result.feedback and "See the notebook: Cost" in result.feedback
+    assert "compute_cost" in result.feedback
+    assert 'See the notebook section "Part 2 · Forward propagation, the cost, and one step of descent".' \
+        in result.feedback
     assert len(result.feedback) < 600

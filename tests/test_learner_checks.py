@@ -24,10 +24,10 @@ def _pytest_in_release_copy(tmp_path: Path, notebook: Path | None = None) -> sub
                           env=env, capture_output=True, text=True, timeout=300)
 
 
-def test_the_untouched_release_fails_every_public_check_as_not_attempted(tmp_path: Path) -> None:
-    done = _pytest_in_release_copy(tmp_path)
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert f"{len(PUBLIC_CHECKS)} failed" in done.stdout and "not attempted yet" in done.stdout
+def test_the_untouched_release_reports_every_public_check_as_todo(tmp_path: Path) -> None:
+    done = _pytest_in_release_copy(tmp_path)  # not attempted yet is pytest's "skipped", not a failure
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(PUBLIC_CHECKS)} skipped" in done.stdout and done.stdout.count(" TODO") == len(PUBLIC_CHECKS)
 
 
 def test_a_solved_notebook_passes_every_public_check(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Small comparisons and summaries that verdicts share, worded for feedback."""
 
+import re
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,40 @@ def summary(array: Any) -> str:
     return text
 
 
+def summary_pair(got: Any, expected: Any) -> str:
+    """'got <summary>; expected <summary>' for feedback, or, when the two summaries print the same, the
+    relative error (two arrays that agree to 4 digits in mean and std still differ somewhere)."""
+    mine, theirs = summary(got), summary(expected)
+    if mine != theirs:
+        return f"got {mine}; expected {theirs}"
+    return f"{mine}, like the expected values, but the entries differ: relative error {_error_text(got, expected)}"
+
+
+def printed_pair(got: Any, expected: Any, digits: int = 6) -> tuple[str, str]:
+    """got and expected (numbers or arrays) as printed in feedback: `digits` significant digits, more where
+    that is needed to tell them apart, and then the relative error too (never "got 17.27, expected 17.27")."""
+    for shown in range(digits, 18):
+        mine, theirs = _printed(got, shown), _printed(expected, shown)
+        if mine != theirs:
+            break
+    if shown == digits:
+        return mine, theirs
+    return mine, f"{theirs} (relative error {_error_text(got, expected)})"
+
+
+def _printed(value: Any, digits: int) -> str:
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        return f"{float(array):.{digits}g}"
+    return "[" + ", ".join(_printed(item, digits) for item in array) + "]"
+
+
+def _error_text(got: Any, expected: Any) -> str:
+    if np.shape(got) != np.shape(expected):
+        return "undefined (the shapes differ)"
+    return f"{relative_error(got, expected):.2g}"
+
+
 def expected_keys(layer_dims: list[int], prefix: str = "") -> list[str]:
     """["W1", "b1", ..., "WL", "bL"] (with prefix "d": the gradient keys)."""
     return [f"{prefix}{name}{l}" for l in range(1, len(layer_dims)) for name in ("W", "b")]
@@ -55,11 +90,35 @@ def shape_problems(got: dict[str, np.ndarray], layer_dims: list[int], what: str,
         problems.append(f"{what} is missing keys {missing} (layer_dims {layer_dims})")
     if extra:
         problems.append(f"{what} has unexpected keys {extra}")
+    explained: set[str] = set()  # the convention is explained once per kind of array, then just named
     for key, shape in shapes.items():
         if key in got and np.shape(got[key]) != shape:
-            hint = " (transposed?)" if np.shape(got[key]) == shape[::-1] else ""
-            problems.append(f'{what}["{key}"] has shape {np.shape(got[key])}, expected {shape}{hint}')
+            transposed = np.shape(got[key]) == shape[::-1] and shape[0] != shape[1]
+            problems.append(f'{what}["{key}"] has shape {np.shape(got[key])}, expected {shape}'
+                            + (_transposed(key, explained) if transposed else ""))
     return problems
+
+
+def _transposed(key: str, explained: set[str]) -> str:
+    """Name a transposition; the first time per kind (W or b), say which convention explains it."""
+    kind = key.lstrip("d")[0]  # "dW1" and "W1" are both W
+    if kind in explained:
+        return ", transposed as well"
+    explained.add(kind)
+    if kind == "W":
+        return ("; transposed: this notebook's W{l} is (n_{l-1}, n_l) because examples are rows "
+                "(Z = A_prev @ W + b), while the Coursera course uses (n_l, n_{l-1}) because its examples are columns")
+    return "; transposed: b{l} is a row, (1, n_l), added to every row (example) of Z"
+
+
+# How feedback points to the lesson: the exact heading, quoted, so reports can link it (reports/feedback.py).
+SECTION_REFERENCE = 'See the notebook section "{}".'
+SECTION_PATTERN = re.compile(r'notebook section "([^"\n]+)"')
+
+
+def section_reference(section: str) -> str:
+    """The sentence that sends a learner to a heading of the notebook ("" for no section)."""
+    return SECTION_REFERENCE.format(section) if section else ""
 
 
 def all_or_nothing(problems: list[str], passed_text: str = "") -> Verdict:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 
@@ -38,30 +39,63 @@ def cost_curves(costs: Mapping[str, Sequence[float]], title: str = "Cost during 
     return fig
 
 
-def decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, Y: np.ndarray,
-                      title: str = "Decision boundary", resolution: int = 200) -> "Figure":
-    """The regions a classifier assigns to each class, with the data on top.
+def data_set(X: np.ndarray, Y: np.ndarray, title: str = "The data set") -> "Figure":
+    """The points of a 2-feature data set, coloured by class, with labelled axes and a class legend.
 
     Arguments:
-    predict -- takes points (k, 2) and returns k predictions, shape (k,) or (k, 1): labels in {0, 1}
-               or probabilities (thresholded at 0.5)
+    X -- (m, 2) points; Y -- (m, 1) or (m,) their labels in {0, 1}
+    """
+    fig, ax = _pyplot().subplots(figsize=(5, 5.6))
+    _classes(ax, X, Y)
+    ax.set_title(title)
+    return fig
+
+
+def decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, Y: np.ndarray,
+                      title: str = "Decision boundary", resolution: int = 200) -> "Figure":
+    """What a classifier outputs over the plane, its decision boundary (output 0.5), and the data on top.
+
+    The background is the output itself, from blue (0, class 0) through grey (0.5, undecided) to red (1, class 1),
+    so a network that outputs 0.5 everywhere shows as one flat grey region, with no boundary drawn.
+
+    Arguments:
+    predict -- takes points (k, 2) and returns k predictions, shape (k,) or (k, 1): probabilities of class 1
+               (or labels in {0, 1})
     X -- (m, 2) points to draw; Y -- (m, 1) or (m,) their labels in {0, 1}
     """
-    plt = _pyplot()
     X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y).reshape(-1)
     pad = 0.25
     xs = np.linspace(X[:, 0].min() - pad, X[:, 0].max() + pad, resolution)
     ys = np.linspace(X[:, 1].min() - pad, X[:, 1].max() + pad, resolution)
     grid_x, grid_y = np.meshgrid(xs, ys)
-    points = np.column_stack([grid_x.ravel(), grid_y.ravel()])
-    regions = (np.asarray(predict(points), dtype=np.float64).reshape(-1) > 0.5).reshape(grid_x.shape)
-    fig, ax = plt.subplots(figsize=(5, 5))
-    ax.contourf(grid_x, grid_y, regions.astype(float), levels=[-0.5, 0.5, 1.5], cmap="coolwarm", alpha=0.3)
-    ax.scatter(X[:, 0], X[:, 1], c=Y, cmap="coolwarm", edgecolors="k", s=18)
-    ax.set_aspect("equal")
+    output = np.asarray(predict(np.column_stack([grid_x.ravel(), grid_y.ravel()])), dtype=np.float64)
+    output = output.reshape(grid_x.shape)
+    fig, ax = _pyplot().subplots(figsize=(6, 5.6))
+    # 11 bands, the middle one centred on 0.5: an output of exactly 0.5 is grey, not the edge of a class colour.
+    shading = ax.contourf(grid_x, grid_y, output, levels=np.linspace(0.0, 1.0, 12), cmap="coolwarm", alpha=0.45)
+    fig.colorbar(shading, ax=ax, ticks=[0.0, 0.25, 0.5, 0.75, 1.0], label="network output: probability of class 1")
+    if output.max() - output.min() < 1e-6:  # constant up to round-off: a boundary drawn here would be noise
+        ax.plot([], [], " ", label=f"output {output.mean():.3f} everywhere: no decision boundary")
+    elif output.min() < 0.5 < output.max():
+        ax.contour(grid_x, grid_y, output, levels=[0.5], colors="k", linewidths=1.2)
+        ax.plot([], [], color="k", linewidth=1.2, label="decision boundary (output 0.5)")
+    _classes(ax, X, Y)
     ax.set_title(title)
     return fig
+
+
+def _classes(ax: "Axes", X: np.ndarray, Y: np.ndarray) -> None:
+    """Scatter the points of each class in its colour, label the axes, and add the legend."""
+    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y).reshape(-1)
+    for label, color in ((0, "tab:blue"), (1, "tab:red")):
+        chosen = np.equal(Y, label)
+        ax.scatter(X[chosen, 0], X[chosen, 1], color=color, edgecolors="k", linewidths=0.5, s=18,
+                   label=f"class {label} ({int(chosen.sum())} points)")
+    ax.set_xlabel("feature 1 (x₁)")
+    ax.set_ylabel("feature 2 (x₂)")
+    ax.set_aspect("equal")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=8, frameon=False)
+    ax.figure.tight_layout()
 
 
 def activation_histograms(activations: Sequence[np.ndarray], title: str = "Activations per layer",

@@ -9,17 +9,32 @@ built here) or replaced by fakes (fakes.py) for gradient_check and train, so one
 """
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from . import fakes
 from .activations import activate, sigmoid
-from .compare import all_or_nothing, relative_error, shape_problems, summary
+from .compare import all_or_nothing, printed_pair, relative_error, section_reference, shape_problems, summary
 from .framework import PUBLIC, Check, Probe, Verdict
 from .plan import AGAIN, call, fake, rng, tuples
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+# The notebook's headings, spelled exactly as lesson.md spells them (tests/test_feedback_wording.py holds them to
+# it); failures name the one that teaches the function (the hidden checks use them too).
+PART1 = "Part 1 · Three ways to start"
+PART2 = "Part 2 · Forward propagation, the cost, and one step of descent"
+PART3 = "Part 3 · Backward propagation, checked numerically"
+PART4 = "Part 4 · Symmetry: why equal weights stay equal"
+WORKED_EXAMPLE = "The worked example, done right"
+PART5 = "Part 5 · Training from three starts"
+PART6 = "Part 6 · Saturation: large weights and flat tails"
+PART7 = "Part 7 · Why 2/n: keeping the signal alive through depth"
+SECTIONS = {"initialize_zeros": PART1, "initialize_random": PART1, "initialize_he": PART1, "forward": PART2,
+            "compute_cost": PART2, "update_parameters": PART2, "backward": PART3, "gradient_check": PART3,
+            "worked_example": WORKED_EXAMPLE, "train": PART5, "activation_statistics": PART6}
 
 # A tiny network, small enough to verify by hand: 2 inputs, 3 hidden units, 1 output; 2 examples.
 # E.g. with ReLU, Z1 = [[-1.1, -1.0, 1.0], [0.41, -0.11, -0.2]], so A1 = [[0, 0, 1], [0.41, 0, 0]].
@@ -129,6 +144,7 @@ def _scale_problems(got: dict[str, np.ndarray], dims: list[int], expected_std: l
     if problems:
         return problems
     problems += _bias_problems(got, what)
+    named: set[str] = set()  # a mistake is explained once; later layers just say they match it too
     for l, target in enumerate(expected_std, start=1):
         W = got[f"W{l}"]
         if W.size < 1000:
@@ -136,24 +152,26 @@ def _scale_problems(got: dict[str, np.ndarray], dims: list[int], expected_std: l
         std, mean = float(W.std()), float(W.mean())
         if not 0.9 * target <= std <= 1.1 * target:
             problems.append(f'{what}["W{l}"] (fan_in {dims[l - 1]}) has std {std:.4g}, expected {target:.4g}'
-                            + _scale_hint(std, dims[l - 1], dims[l]))
+                            + _scale_hint(std, dims[l - 1], dims[l], named))
         elif abs(mean) > 0.2 * target:
             problems.append(f'{what}["W{l}"] has mean {mean:.3g}: weights should be centred on 0 (use a normal '
                             f"draw, not a uniform one on [0, 1))")
     return problems
 
 
-def _scale_hint(std: float, fan_in: int, fan_out: int) -> str:
-    """Name the usual mistake when the std matches it."""
-    known = {
-        f"sqrt(1/fan_in) = {math.sqrt(1 / fan_in):.4g}, the Xavier/LeCun scale, not He's": math.sqrt(1 / fan_in),
-        f"sqrt(2/fan_out) = {math.sqrt(2 / fan_out):.4g}: use fan_in = W.shape[0] = n_(l-1)": math.sqrt(2 / fan_out),
-        f"2/fan_in = {2 / fan_in:.4g}: the variance is 2/n, so the std needs a square root": 2 / fan_in,
-        "0.2887, the std of rand (uniform on [0, 1)): use a normal draw": math.sqrt(1 / 12),
-    }
-    for text, value in known.items():
+def _scale_hint(std: float, fan_in: int, fan_out: int, named: set[str]) -> str:
+    """Name the usual mistake when the std matches it (its meaning only the first time: `named` remembers)."""
+    known = [  # (formula, its value, what it means)
+        ("sqrt(1/fan_in)", math.sqrt(1 / fan_in), "the Xavier/LeCun scale, not He's"),
+        ("sqrt(2/fan_out)", math.sqrt(2 / fan_out), "the layer's own width; He uses fan_in = W.shape[0] = n_{l-1}"),
+        ("2/fan_in", 2 / fan_in, "the variance; the std is its square root"),
+        ("sqrt(1/12)", math.sqrt(1 / 12), "the std of a uniform draw on [0, 1); He's draw is normal"),
+    ]
+    for formula, value, meaning in known:
         if abs(std - value) <= 0.05 * value:
-            return f" -- this matches {text}"
+            said = formula in named
+            named.add(formula)
+            return f": this matches {formula} = {value:.4g}" + (" as well" if said else f", {meaning}")
     return ""
 
 
@@ -181,7 +199,7 @@ def _he_scale_check() -> Check:
         return all_or_nothing(_scale_problems(values["he"], WIDE_DIMS, targets, f"initialize_he({WIDE_DIMS})"))
 
     return Check("initialize_he.scale", "initialize_he", "W{l} has std sqrt(2 / fan_in), biases 0", PUBLIC,
-                 probe, verdict, "He initialization")
+                 probe, verdict)
 
 
 def _rng_check(function: str) -> Check:
@@ -202,7 +220,7 @@ def _rng_check(function: str) -> Check:
         return Verdict(1.0)
 
     return Check(f"{function}.rng", function, "draws from the rng argument (same seed, same weights)",
-                 PUBLIC, probe, verdict, "He initialization" if function == "initialize_he" else "")
+                 PUBLIC, probe, verdict)
 
 
 # --- forward, cost, backward, update -----------------------------------------------------------------
@@ -221,13 +239,13 @@ def _forward_known_answer_check() -> Check:
             if AL.shape != (2, 1):
                 problems.append(f"forward(X (2, 2), params, '{a}') returned AL of shape {AL.shape}, expected (2, 1)")
             elif relative_error(AL, expected) > 1e-7:
-                problems.append(f"forward(..., activation='{a}') on the tiny example gave AL = "
-                                f"{np.round(AL.ravel(), 6).tolist()}, expected {np.round(expected.ravel(), 6).tolist()}"
-                                " (hidden layers use the activation, the output layer sigmoid)")
+                mine, theirs = printed_pair(AL.ravel(), expected.ravel())
+                problems.append(f"forward(..., activation='{a}') on the tiny example gave AL = {mine}, expected "
+                                f"{theirs} (hidden layers use the activation, the output layer sigmoid)")
         return all_or_nothing(problems)
 
     return Check("forward.tiny_example", "forward", "the tiny 2-3-1 example gives the right AL for every activation",
-                 PUBLIC, probe, verdict, "Forward propagation")
+                 PUBLIC, probe, verdict)
 
 
 def _tiny_caches(activation: str) -> list[tuple]:
@@ -261,7 +279,7 @@ def _forward_caches_check() -> Check:
         return all_or_nothing(problems)
 
     return Check("forward.caches", "forward", "caches[l-1] == (A_prev, W, b, Z, activation) on the tiny example",
-                 PUBLIC, probe, verdict, "Forward propagation")
+                 PUBLIC, probe, verdict)
 
 
 def _cost_known_answer_check() -> Check:
@@ -275,12 +293,13 @@ def _cost_known_answer_check() -> Check:
         got = values["cost"]
         if abs(got - expected) <= 1e-9 * expected:
             return Verdict(1.0)
-        hint = " -- that is the sum, not the mean over examples" if abs(got - 3 * expected) < 1e-6 else ""
-        return Verdict(0.0, f"compute_cost(AL={AL}, Y={Y}) returned {got:.6g}, expected "
-                            f"-(ln 0.8 + ln 0.9 + ln 0.6) / 3 = {expected:.6g}{hint}")
+        hint = ": that is the sum over the examples, not the mean" if abs(got - 3 * expected) < 1e-6 else ""
+        mine, theirs = printed_pair(got, expected)
+        return Verdict(0.0, f"compute_cost(AL={AL}, Y={Y}) returned {mine}, expected "
+                            f"-(ln 0.8 + ln 0.9 + ln 0.6) / 3 = {theirs}{hint}")
 
     return Check("compute_cost.known_answer", "compute_cost", "mean cross-entropy of a 3-example case", PUBLIC,
-                 probe, verdict, "Cost")
+                 probe, verdict)
 
 
 def _cost_saturated_check() -> Check:
@@ -294,10 +313,10 @@ def _cost_saturated_check() -> Check:
         if math.isfinite(got) and got > 20:
             return Verdict(1.0)
         return Verdict(0.0, f"compute_cost(AL={AL}, Y={Y}) returned {got}: outputs that saturate to exactly 0 or 1 "
-                            "must give a large finite cost, not inf or nan -- clip AL to [1e-15, 1 - 1e-15]")
+                            "must give a large finite cost, not inf or nan: clip AL to [1e-15, 1 - 1e-15] first")
 
     return Check("compute_cost.saturated", "compute_cost", "finite when outputs saturate to exactly 0 or 1", PUBLIC,
-                 probe, verdict, "Cost")
+                 probe, verdict)
 
 
 def _backward_tiny_check() -> Check:
@@ -318,13 +337,13 @@ def _backward_tiny_check() -> Check:
                 continue
             for key, expected in TINY_GRADS[a].items():
                 if relative_error(grads[key], np.array(expected)) > 1e-7:
+                    mine, theirs = printed_pair(grads[key], expected)
                     problems.append(f"backward on the tiny example ('{a}' hidden layer, Y = {TINY_Y}) gave {key} = "
-                                    f"{np.round(grads[key], 6).tolist()}, expected "
-                                    f"{np.round(np.array(expected), 6).tolist()}")
+                                    f"{mine}, expected {theirs}")
         return all_or_nothing(problems)
 
     return Check("backward.tiny_example", "backward", "the tiny example's gradients, every activation, from given "
-                 "caches", PUBLIC, probe, verdict, "Backward propagation")
+                 "caches", PUBLIC, probe, verdict)
 
 
 def _update_check() -> Check:
@@ -352,8 +371,7 @@ def _update_check() -> Check:
         return all_or_nothing(problems)
 
     return Check("update_parameters.known_answer", "update_parameters",
-                 "one step with learning rate 0.5; the input dict is left unchanged", PUBLIC, probe, verdict,
-                 "Gradient descent")
+                 "one step with learning rate 0.5; the input dict is left unchanged", PUBLIC, probe, verdict)
 
 
 # --- gradient check, training, statistics ----------------------------------------------------------------
@@ -382,7 +400,7 @@ def toy_difference(spec: dict, params: dict) -> float:
 
 def _gradient_check_hint(got: float, expected: float) -> str:
     if expected < 1e-6 and abs(got - 1 / 3) < 1e-3:
-        return (" -- 1/3 is what dividing the centred difference by epsilon instead of 2 epsilon gives "
+        return (": 1/3 is what dividing the centred difference by epsilon instead of 2 epsilon gives "
                 "(then g_num = 2g)")
     return ""
 
@@ -393,10 +411,10 @@ def _gradient_check_checks() -> list[Check]:
         broken = bool(p.context["spec"]["factors"])
         good = abs(got - expected) <= 1e-4 * expected if broken else 0 <= got < 1e-6
         backward = "deliberately wrong (every dW1 and db2 entry x1.5)" if broken else "exact"
+        shown, target = printed_pair(got, expected, 4) if broken else (f"{got:.4g}", "below 1e-6")
         problems = [] if good else [
-            f"on a toy cost whose backward is {backward}, gradient_check returned {got:.4g}; "
-            "||g - g_num|| / (||g|| + ||g_num||) is "
-            f"{f'{expected:.4g}' if broken else 'below 1e-6'} there (forward, compute_cost and backward were fakes "
+            f"on a toy cost whose backward is {backward}, gradient_check returned {shown}; "
+            f"||g - g_num|| / (||g|| + ||g_num||) is {target} there (forward, compute_cost and backward were fakes "
             f"in this check, so the mistake is in gradient_check itself){_gradient_check_hint(got, expected)}"]
         if values["diff" + AGAIN] != got:
             problems.append("called twice with the same params, gradient_check gave different results: it changed "
@@ -405,9 +423,9 @@ def _gradient_check_checks() -> list[Check]:
 
     return [
         Check("gradient_check.correct_backward", "gradient_check", "tiny when backward is exact (on a toy cost)",
-              PUBLIC, lambda g: _toy_probe(g, {}), verdict, "Gradient checking"),
+              PUBLIC, lambda g: _toy_probe(g, {}), verdict),
         Check("gradient_check.broken_backward", "gradient_check", "its value when backward is wrong (on a toy cost)",
-              PUBLIC, lambda g: _toy_probe(g, {"dW1": 1.5, "db2": 1.5}), verdict, "Gradient checking"),
+              PUBLIC, lambda g: _toy_probe(g, {"dW1": 1.5, "db2": 1.5}), verdict),
     ]
 
 
@@ -470,7 +488,7 @@ def _train_check() -> Check:
             values[init], p.context["spec"], p.context["Y"], init, learning_rate, iterations, 11)])
 
     return Check("train.steps", "train", "initializer by name, then forward, cost, backward, update each iteration "
-                 "(with fake collaborators)", PUBLIC, probe, verdict, "Training")
+                 "(with fake collaborators)", PUBLIC, probe, verdict)
 
 
 def _statistics_check() -> Check:
@@ -490,35 +508,79 @@ def _statistics_check() -> Check:
                 if key not in got[0]:
                     problems.append(f'activation_statistics(...)[0] has no "{key}"')
                 elif abs(got[0][key] - expected) > 1e-9:
-                    problems.append(f"'{a}' tiny example: {key} is {got[0][key]:.6g}, expected {expected:.6g}")
+                    mine, theirs = printed_pair(got[0][key], expected)
+                    problems.append(f"'{a}' tiny example: {key} is {mine}, expected {theirs}")
         return all_or_nothing(problems)
 
     return Check("activation_statistics.tiny_example", "activation_statistics",
-                 "mean, std and saturated fraction of the tiny example", PUBLIC, probe, verdict,
-                 "Signal propagation")
+                 "mean, std and saturated fraction of the tiny example", PUBLIC, probe, verdict)
+
+
+# The worked example, on outgoing weights of the learner's choosing: X^T dZ2 = (1·1 + 0·2 + 4·3, 2·1 + 3·2 + 1·3)
+# = (13, 11), and column j of dW1 = X^T (dZ2 W2^T) is W2[j] times it. W2 = (1, 0, 2) is not one of the hidden
+# check's cases: a unit whose outgoing weight is 0 gets no gradient at all.
+WORKED_W2 = [1.0, 0.0, 2.0]
+WORKED_XT_DZ2 = [13.0, 11.0]
+WORKED_DW2 = 35.0  # every entry of dW2 = A1^T dZ2 (rows of A1: 5, 6, 6)
 
 
 def _worked_example_check() -> Check:
     def probe(_: np.random.Generator) -> Probe:
-        return Probe([call("grads", "worked_example", np.array([[3.0], [1.0], [2.0]]), returns=["array", "array"])])
+        return Probe([call("grads", "worked_example", np.array(WORKED_W2).reshape(3, 1), returns=["array", "array"])])
 
     def verdict(values: dict, _: Probe) -> Verdict:
         dW1, dW2 = values["grads"]
         problems = []
-        if dW1.shape != (2, 3):
-            problems.append(f"dW1 has shape {dW1.shape}, expected (2, 3), the shape of W1")
         if dW2.shape != (3, 1):
             problems.append(f"dW2 has shape {dW2.shape}, expected (3, 1), the shape of W2")
-        elif not np.allclose(dW2, 35.0):
-            problems.append(f"dW2 = {dW2.ravel().tolist()}, expected [35, 35, 35] (A1^T dZ2; the course text has this "
-                            "one right)")
+        elif not np.allclose(dW2, WORKED_DW2):
+            problems.append(f"dW2 = {dW2.ravel().tolist()}, expected [35, 35, 35]: dW2 = A1^T dZ2, and every column "
+                            "of A1 = X W1 is (5, 6, 6) (the course text has this one right)")
+        if dW1.shape != (2, 3):
+            problems.append(f"dW1 has shape {dW1.shape}, expected (2, 3), the shape of W1"
+                            + (": dW1 = X^T dZ1 (X^T is 2 x 3), not dZ1^T X" if dW1.shape == (3, 2) else ""))
+        else:
+            problems += _worked_dw1_problems(dW1)
         return all_or_nothing(problems)
 
-    return Check("worked_example.shapes", "worked_example", "dW1 and dW2 have the shapes of W1 and W2; dW2 is right",
-                 PUBLIC, probe, verdict, "The worked example, corrected")
+    return Check("worked_example.shapes", "worked_example",
+                 "dW1 and dW2 have the shapes of W1 and W2, dW2 is right, and column j of dW1 is W2[j] X^T dZ2",
+                 PUBLIC, probe, verdict)
 
 
-PUBLIC_CHECKS: list[Check] = [
+def _worked_dw1_problems(dW1: np.ndarray) -> list[str]:
+    """dW1 for W2 = WORKED_W2 against the column rule, naming the course text's error when it explains dW1."""
+    column = np.array(WORKED_XT_DZ2).reshape(2, 1)
+    if np.allclose(dW1, column * np.array(WORKED_W2)):
+        return []
+    shown = np.round(dW1, 6).tolist()
+    if np.allclose(dW1, column * WORKED_DW2):
+        return [f"with W2 = {WORKED_W2}, dW1 = {shown}: every column is 35 (13, 11), so dA1 was computed with the "
+                "gradient dW2 = (35, 35, 35) in place of the weights W2. That is the course text's own error: the "
+                "signal sent back to layer 1 is dA1 = dZ2 W2^T, with the outgoing weights, and it is why the "
+                "columns of dW1 differ when the outgoing weights do"]
+    if np.allclose(dW1, column * np.ones(3)):
+        return [f"with W2 = {WORKED_W2}, dW1 = {shown}: every column is (13, 11), as if every outgoing weight were "
+                "1. The outgoing weights belong in dA1 = dZ2 W2^T: column j of dW1 is W2[j] (13, 11)"]
+    return [f"with W2 = {WORKED_W2}, dW1 = {shown}, expected {(column * np.array(WORKED_W2)).tolist()}: "
+            "dW1 = X^T dZ1 with dZ1 = dA1 = dZ2 W2^T (identity activation), so column j of dW1 is W2[j] X^T dZ2 "
+            "= W2[j] (13, 11). A unit whose outgoing weight is 0 gets no gradient"]
+
+
+def _in_section(check: Check) -> Check:
+    """The check with the notebook section that teaches its function, named at the end of every failure."""
+    section = SECTIONS[check.function]
+
+    def verdict(values: dict, p: Probe) -> Verdict:
+        found = check.verdict(values, p)
+        if found.score >= 1.0 or not found.feedback:
+            return found
+        return replace(found, feedback=f"{found.feedback.rstrip('.')}.\n{section_reference(section)}")
+
+    return replace(check, verdict=verdict, section=section)
+
+
+PUBLIC_CHECKS: list[Check] = [_in_section(check) for check in (
     _init_shapes_check("initialize_zeros", {}),
     _zeros_values_check(),
     _init_shapes_check("initialize_random", {}),
@@ -537,4 +599,4 @@ PUBLIC_CHECKS: list[Check] = [
     _train_check(),
     _statistics_check(),
     _worked_example_check(),
-]
+)]

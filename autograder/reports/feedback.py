@@ -1,8 +1,10 @@
 """Per-student feedback, as Markdown and as a self-contained HTML page (inline CSS, no external resources).
 
 Both say the same things in the same order: the score and a per-function overview, then per function every
-check with its status, feedback and (when a known misconception explains the data) the diagnosis, then what the
-code printed. A function whose checks all found the stub is "not attempted", said once and apart from wrong
+check with its status and feedback (which, when a known misconception explains the data, explains it in plain
+sentences; a diagnosis several checks share is stated once, under the first, and the others point back to it),
+then what the code printed. The HTML links each notebook section the feedback names to that heading of the
+submitted notebook. A function whose checks all found the stub is "not attempted", said once and apart from wrong
 answers; a function that passed every check gets one line. The overview's bars are drawn in CSS, so a page
 costs no plotting time.
 """
@@ -11,9 +13,13 @@ import base64
 import html
 import re
 from dataclasses import dataclass
+from pathlib import PurePath
+from urllib.parse import quote
 
 from ..graded import GradedSubmission
+from ..labkit.compare import SECTION_PATTERN
 from ..labkit.framework import PASSED, PUBLIC, Result
+from ..labkit.inprocess import without_repeats
 from ..labkit.plan import NOT_ATTEMPTED
 from .common import status_label
 from .plots import check_figure
@@ -31,7 +37,6 @@ tr:nth-child(even) { background: #f6f8fa; }
 .passed { background: #2da44e; } .not_attempted { background: #8c959f; }
 .timeout, .crashed, .error, .invalid, .missing { background: #bf8700; }
 .check { margin: 0.5em 0 0.9em 0; } .detail { margin: 0.3em 0 0 1.2em; white-space: pre-wrap; }
-.diagnosis { margin: 0.3em 0 0 1.2em; color: #8250df; }
 .banner { padding: 0.6em 1em; border-radius: 0.4em; background: #fff8c5; border: 1px solid #d4a72c; }
 pre { background: #f6f8fa; padding: 0.8em; overflow-x: auto; } code { font-size: 0.92em; }
 .muted { color: #57606a; font-size: 0.9em; }
@@ -130,6 +135,7 @@ def feedback_markdown(graded: GradedSubmission, title: str, figures: dict[str, b
             state = "not attempted" if f.not_attempted else f"{sum(r.passed for r in f.checks)}/{len(f.checks)} passed"
             lines.append(f"| `{f.name}` | {f.earned:g} / {f.possible:g} | {state} |")
         lines.append("")
+    texts = without_repeats(graded.results)
     for f in functions:
         lines += [f"## `{f.name}` · {f.earned:g} / {f.possible:g}", ""]
         if f.not_attempted:
@@ -142,10 +148,8 @@ def feedback_markdown(graded: GradedSubmission, title: str, figures: dict[str, b
             hidden = "" if r.visibility == PUBLIC else " *(hidden check)*"
             points = f"{graded.points.get(r.check_id, 0.0):g} / {graded.max_points.get(r.check_id, 0.0):g}"
             lines.append(f"- **{status_label(r.status)}** · `{r.check_id}` — {r.title} ({points}){hidden}")
-            if r.status != PASSED and r.feedback:
-                lines.append(_quote(r.feedback))
-            if r.diagnosis:
-                lines.append(f"  > *Likely misconception:* {r.diagnosis.replace('_', ' ')}")
+            if texts[r.check_id]:
+                lines.append(_quote(texts[r.check_id]))
             if r.check_id in figures:
                 lines.append(f"\n  ![{r.title}]({figure_file(r.check_id)})")
         lines.append("")
@@ -171,15 +175,33 @@ def _bar(earned: float, possible: float) -> str:
     return f'<div class="bar"><span style="width:{percent:.0f}%"></span></div>'
 
 
-def _check_html(graded: GradedSubmission, r: Result, figures: dict[str, bytes]) -> str:
+def notebook_anchor(heading: str) -> str:
+    """The URL fragment Jupyter (Lab, Notebook 7, nbconvert) gives a Markdown heading: spaces become '-'."""
+    return quote(heading.replace(" ", "-"), safe="-")
+
+
+def _linked(text: str, notebook: str | None) -> str:
+    """Escaped feedback with its `code` spans set in <code> and, when the submission is a notebook, each notebook
+    section it names linked to that heading of it."""
+    if notebook is None:
+        return _code_spans(text)
+    parts, done = [], 0
+    for match in SECTION_PATTERN.finditer(text):
+        heading = match.group(1)
+        parts.append(_code_spans(text[done:match.start(1) - 1]))  # up to the opening quote
+        parts.append(f'<a href="{_e(notebook)}#{notebook_anchor(heading)}">&quot;{_e(heading)}&quot;</a>')
+        done = match.end()
+    return "".join(parts) + _code_spans(text[done:])
+
+
+def _check_html(graded: GradedSubmission, r: Result, text: str, figures: dict[str, bytes]) -> str:
     hidden = "" if r.visibility == PUBLIC else ' <span class="muted">(hidden check)</span>'
     points = f"{graded.points.get(r.check_id, 0.0):g} / {graded.max_points.get(r.check_id, 0.0):g}"
     parts = [f'<div class="check"><span class="badge {_e(r.status)}">{_e(status_label(r.status))}</span> '
              f"<code>{_e(r.check_id)}</code> — {_e(r.title)} <span class=\"muted\">({points})</span>{hidden}"]
-    if r.status != PASSED and r.feedback:
-        parts.append(f'<div class="detail">{_e(r.feedback)}</div>')
-    if r.diagnosis:
-        parts.append(f'<div class="diagnosis">Likely misconception: {_e(r.diagnosis.replace("_", " "))}</div>')
+    if text:
+        notebook = PurePath(graded.source_path).name if graded.source_path.endswith(".ipynb") else None
+        parts.append(f'<div class="detail">{_linked(text, notebook)}</div>')
     if r.check_id in figures:
         data = base64.b64encode(figures[r.check_id]).decode()
         parts.append(f'<div class="detail"><img alt="{_e(r.title)}" src="data:image/png;base64,{data}" '
@@ -196,7 +218,7 @@ def feedback_html(graded: GradedSubmission, title: str, figures: dict[str, bytes
     body += [f'<p class="banner"><strong>Note:</strong> {_code_spans(note)}</p>' for note in graded.notes]
     if graded.error is not None:
         body.append(f'<p class="banner"><strong>Your submission could not be graded:</strong> {_e(graded.error)}</p>')
-    functions = _functions(graded)
+    functions, texts = _functions(graded), without_repeats(graded.results)
     if functions:
         rows = "".join(
             f"<tr><td><code>{_e(f.name)}</code></td><td>{f.earned:g} / {f.possible:g}</td>"
@@ -214,7 +236,7 @@ def feedback_html(graded: GradedSubmission, title: str, figures: dict[str, bytes
             body.append(f'<div class="check"><span class="badge passed">passed</span> '
                         f"all {_plural(len(f.checks), 'check')} passed.</div>")
             continue
-        body += [_check_html(graded, r, figures) for r in f.checks]
+        body += [_check_html(graded, r, texts[r.check_id], figures) for r in f.checks]
     if graded.output:
         body += ["<h2>What your code printed</h2>", f"<pre>{_e(graded.output)}</pre>"]
     if _footer(graded):

@@ -1,7 +1,7 @@
 """The class summary's plots, as PNG bytes (matplotlib, Agg backend, no metadata: same data, same bytes)."""
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -20,12 +20,13 @@ def _png(fig: "Figure") -> bytes:
     return buffer.getvalue()
 
 
-def score_histogram(scores: Sequence[float], max_score: float) -> bytes:
-    """How many submissions reached each score."""
+def score_histogram(scores: Mapping[float, int], max_score: float) -> bytes:
+    """How many submissions reached each score, from {score: submissions}."""
     fig = _figure(7, 3.2)
     ax = fig.add_subplot()
     bins = max(1, min(27, int(max_score) or 1))
-    ax.hist(scores, bins=bins, range=(0, max_score or 1), color="#2f81f7", edgecolor="white")
+    ax.hist(list(scores), weights=list(scores.values()), bins=bins, range=(0, max_score or 1), color="#2f81f7",
+            edgecolor="white")
     ax.set_xlabel(f"score (out of {max_score:g})")
     ax.set_ylabel("submissions")
     ax.set_title("Score distribution")

@@ -16,11 +16,9 @@ from .common import NOT_GRADED, check_ids, status_label
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
-def _test_output(status: str, feedback: str, diagnosis: str | None) -> str:
-    lines = [f"[{status_label(status)}]" + (f" {feedback}" if feedback else "")]
-    if diagnosis:
-        lines.append(f"Likely misconception: {diagnosis.replace('_', ' ')}")
-    return "\n".join(lines)
+def _test_output(status: str, feedback: str) -> str:
+    # The feedback explains a diagnosed misconception in plain sentences; its id is for the gradebook only.
+    return f"[{status_label(status)}]" + (f" {feedback}" if feedback else "")
 
 
 def _overall_output(graded: GradedSubmission) -> str:
@@ -53,7 +51,7 @@ def results_json(graded: GradedSubmission, hidden_visibility: str = "after_publi
             "score": graded.points.get(check_id, 0.0),
             "max_score": graded.max_points.get(check_id, 0.0),
             "status": "passed" if result.status == PASSED else "failed",
-            "output": _test_output(result.status, result.feedback, result.diagnosis),
+            "output": _test_output(result.status, result.feedback),
             "visibility": "visible" if result.visibility == PUBLIC else hidden_visibility,
         })
     return {"score": graded.score, "execution_time": round(graded.seconds, 3),

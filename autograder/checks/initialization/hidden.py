@@ -27,7 +27,15 @@ from ...labkit.data import make_circles
 from ...labkit.framework import Check, Probe
 from ...labkit.plan import call, fake, rng, tuples
 from ...labkit.public_checks import (
+    PART1,
+    PART2,
+    PART3,
+    PART4,
+    PART5,
+    PART6,
+    PART7,
     TOY_SHAPES,
+    WORKED_EXAMPLE,
     tagged_train_call,
     toy_difference,
     train_orchestration_problems,
@@ -49,11 +57,11 @@ from .questions import question_checks
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
-# Notebook sections the feedback points to.
-INIT, HE, FORWARD, COST, BACKWARD = "Initializers", "He initialization", "Forward propagation", "Cost", \
-    "Backward propagation"
-UPDATE, GRADCHECK, TRAINING, SIGNAL = "Gradient descent", "Gradient checking", "Training", "Signal propagation"
-SYMMETRY, SATURATION = "Symmetry", "Saturation"
+# Notebook headings the feedback points to (labkit.public_checks spells them as the lesson does).
+INIT = HE = PART1
+FORWARD = COST = UPDATE = PART2
+BACKWARD = GRADCHECK = PART3
+SYMMETRY, TRAINING, SATURATION, SIGNAL = PART4, PART5, PART6, PART7
 
 
 def _check(solution: Solution, check_id: str, title: str, section: str,
@@ -695,7 +703,7 @@ def _statistics_match_check(solution: Solution) -> Check:
         return parts
 
     return _check(solution, "activation_statistics.matches_reference", "mean, std and saturated fraction per hidden "
-                        "layer on random nets", SIGNAL, probe, assess)
+                        "layer on random nets", SATURATION, probe, assess)
 
 
 def _random_weights(g: np.random.Generator, dims: list[int], std: float | None) -> dict[str, np.ndarray]:
@@ -818,7 +826,7 @@ def _worked_example_check(solution: Solution) -> Check:
         return parts
 
     return _check(solution, "worked_example.dW1", "dW1 = X^T (dZ2 W2^T): columns differ when the outgoing weights do",
-                        "The worked example, corrected", probe, assess)
+                        WORKED_EXAMPLE, probe, assess)
 
 
 @cache

@@ -85,7 +85,8 @@ CATALOGUE: list[Misconception] = [
        "the weights are multiplied by the variance 2/fan_in instead of the std",
        "take the square root: np.sqrt(2 / fan_in)", "initialize_he.distribution"),
     _m("he_uniform_01", "initialize_he", HE_DRAW, "rng.random((fan_in, layer_dims[l]))",
-       "the draws are uniform on [0, 1) (rand), so every weight is positive and the mean is far from 0",
+       "the draws are uniform on [0, 1) (what rng.random gives), so every weight is positive and the mean is far "
+       "from 0",
        "draw from the standard normal: rng.standard_normal(shape)", "initialize_he.distribution"),
     _m("he_uniform_same_variance", "initialize_he", HE_DRAW,
        "rng.uniform(-np.sqrt(3.0), np.sqrt(3.0), (fan_in, layer_dims[l]))",
@@ -279,8 +280,8 @@ CATALOGUE: list[Misconception] = [
        "activation_statistics.saturation_closed_form"),
     # --- the worked example (the conceptual questions explain each wrong option themselves: questions.py)
     _m("worked_example_ignores_W2", "worked_example", WORKED_DZ1, "dZ1 = dZ2 @ np.ones((1, 3))",
-       "the outgoing weights are left out of dA1 = dZ2 W2^T; they are what makes the columns of dW1 differ "
-       "(the course text's mistake)", "dA1 = dZ2 @ W2.T, then dW1 = X.T @ dZ1", "worked_example.dW1"),
+       "the outgoing weights are left out of dA1 = dZ2 W2^T; they are what makes the columns of dW1 differ",
+       "dA1 = dZ2 @ W2.T, then dW1 = X.T @ dZ1", "worked_example.dW1"),
     _m("worked_example_transposed", "worked_example", "dW1 = X.T @ dZ1", "dW1 = dZ1.T @ X",
        "dW1 is transposed: it must have the shape of W1, (2, 3)", "dW1 = X.T @ dZ1", "worked_example.dW1"),
 ]
