@@ -56,6 +56,16 @@ class Assignment:
     due: str | None = None  # ISO 8601 with an offset: this assignment's due time for the late policy
 
     @property
+    def kit(self) -> Path:
+        """Its student-side modules, shipped in the release's labkit/ (see plugin.py)."""
+        return self.source / "kit"
+
+    @property
+    def grading(self) -> Path:
+        """Its trusted-side package: hidden checks, misconceptions, samples (see plugin.py)."""
+        return self.source / "grading"
+
+    @property
     def source_notebook(self) -> Path:
         return self.source / self.notebook
 
@@ -83,8 +93,12 @@ class Course:
         """The named assignment, or the only one when name is None."""
         if name is None:
             if len(self.assignments) != 1:
-                raise ValueError(f"name one of the assignments: {sorted(self.assignments)}")
+                names = ", ".join(sorted(self.assignments))
+                raise ValueError(f"this course has {len(self.assignments)} assignments ({names}): choose one with "
+                                 "--assignment NAME")
             return next(iter(self.assignments.values()))
+        if name not in self.assignments:
+            raise ValueError(f"no assignment {name!r} in this course; it has {', '.join(sorted(self.assignments))}")
         return self.assignments[name]
 
 

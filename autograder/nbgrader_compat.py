@@ -1,6 +1,6 @@
 """nbgrader compatibility mode: grade one function from inside the student's notebook kernel.
 
-The source notebook's hidden test regions call `grade_function("initialize_he", globals())`, so
+The source notebook's hidden test regions call `grade_function("<function>", globals(), ...)`, so
 `nbgrader autograde` still works: every check of that function (public and hidden) runs in-process
 against the notebook's namespace, and the cell's points are what the checks earn.
 

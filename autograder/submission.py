@@ -30,8 +30,6 @@ from .course import Assignment, Course, load_course
 from .labkit.notebook import cell_source, defined_functions, extract, nbgrader_metadata, read_cells, setup_code
 
 NOTEBOOK, PYTHON = "notebook", "python"
-DEFAULT_PREAMBLE = ("import numpy as np\nfrom labkit import check, data, plots\n"
-                    "from labkit.activations import activate, relu, sigmoid")
 
 MAX_FILE_BYTES = 20 * 2**20  # one notebook or .py (embedded plots included)
 MAX_ARCHIVE_ENTRIES = 20_000  # files in an archive or a folder
@@ -90,12 +88,15 @@ def _reference_names(reference: Path) -> frozenset[str]:
 
 
 def release_preamble(assignment: Assignment) -> str:
-    """The release notebook's setup cell: the imports every student's code runs after."""
-    return setup_code(_release_cells(assignment)) or DEFAULT_PREAMBLE
+    """The setup cell (the imports every student's code runs after): the release notebook's, else the source's."""
+    return setup_code(_release_cells(assignment)) or setup_code(_cells_if_any(assignment.source_notebook))
 
 
 def _release_cells(assignment: Assignment) -> list[dict]:
-    path = assignment.release_notebook
+    return _cells_if_any(assignment.release_notebook)
+
+
+def _cells_if_any(path: Path) -> list[dict]:
     return _cells_of(path, path.stat().st_mtime_ns) if path.is_file() else []
 
 
@@ -114,7 +115,7 @@ def _from_bytes(data: bytes, name: str, student_id: str, path: Path, names: froz
         extraction = extract(cells, names) if kind == NOTEBOOK else None
         source = extraction.source if extraction else text
         if kind == PYTHON and not defined_functions(source, names):
-            raise ValueError("the file defines none of the graded functions (e.g. `def initialize_he(`)")
+            raise ValueError(f"the file defines none of the graded functions (e.g. `def {min(names)}(`)")
     except UnicodeDecodeError:
         return Submission(student_id, path, kind, error=f"{name}: the file is not UTF-8 text")
     except ValueError as error:

@@ -26,8 +26,12 @@ import json, sys, warnings
 from pathlib import Path
 import numpy as np
 warnings.simplefilter("ignore"); np.seterr(all="ignore")
-from autograder.checks.initialization.misconceptions import CATALOGUE
 from autograder.course import load_course
+try:
+    from autograder.plugin import grading
+    CATALOGUE = grading(load_course().assignment("initialization")).CATALOGUE
+except ImportError:  # round 1: no plug-ins yet
+    from autograder.checks.initialization.misconceptions import CATALOGUE
 from autograder.run.isolated import grade_submission
 from autograder.submission import PYTHON, Submission
 course = load_course()

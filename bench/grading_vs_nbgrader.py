@@ -150,9 +150,9 @@ def _nbgrader(course_dir: Path, *args: str) -> None:
 def prepare_nbgrader(course_dir: Path, folder: Path) -> None:
     """A course folder with the assignment generated and every notebook submitted."""
     assignment = load_course().assignment(ASSIGNMENT)
-    source = course_dir / "source" / ASSIGNMENT
-    shutil.copytree(assignment.source, source, symlinks=False,
-                    ignore=shutil.ignore_patterns("__pycache__", assignment.reference.name))
+    from autograder.release.generate import stage_course
+
+    source = stage_course(assignment, course_dir, assignment.source_notebook.read_text())
     (course_dir / "nbgrader_config.py").write_text(
         "c = get_config()\n"
         f"c.CourseDirectory.root = {str(course_dir)!r}\n"

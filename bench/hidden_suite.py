@@ -11,19 +11,20 @@ import sys
 import time
 from pathlib import Path
 
-from autograder.checks.initialization.hidden import hidden_checks
 from autograder.checks.reference import Solution
 from autograder.course import load_course
 from autograder.labkit.framework import check_seed, judge
 from autograder.labkit.plan import execute
+from autograder.plugin import grading
 
 RESULTS = Path(__file__).resolve().parent / "results" / "hidden_suite.txt"
 
 
 def time_suite(runs: int) -> dict[str, list[tuple[float, float, float]]]:
     """check id -> one (probe, execute, verdict) seconds triple per run; every run must give full marks."""
-    solution = Solution(load_course().assignment("initialization").reference.resolve())
-    namespace, checks = vars(solution.module), hidden_checks(solution)
+    assignment = load_course().assignment("initialization")
+    solution = Solution(assignment.reference.resolve())
+    namespace, checks = vars(solution.module), grading(assignment).hidden_checks(solution)
     timings: dict[str, list[tuple[float, float, float]]] = {c.id: [] for c in checks}
     for run in range(runs + 1):
         for check in checks:

@@ -6,8 +6,14 @@ from typing import Any
 
 import pytest
 
+from autograder.course import load_course
+from autograder.plugin import grading
+
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "solutions" / "initialization" / "reference.py"
+# The assignment under test: its kit is active (autograder.labkit.public_checks, .fakes, ... are its modules), and
+# GRADING is its trusted-side package (hidden checks, misconceptions, questions, samples).
+GRADING = grading(load_course().assignment("initialization"))
 
 
 def reference_source() -> str:

@@ -4,9 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, reference_source
-
 from autograder.labkit.public_checks import PUBLIC_CHECKS
+from conftest import ROOT, reference_source
 
 
 def run_check(path: Path) -> subprocess.CompletedProcess:

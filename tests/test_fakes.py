@@ -5,10 +5,10 @@ import itertools
 
 import numpy as np
 import pytest
+from autograder.labkit.public_checks import TOY_SHAPES, tagged_train_call, toy_difference
 
 from autograder.labkit import fakes
 from autograder.labkit.plan import call, execute, fake
-from autograder.labkit.public_checks import TOY_SHAPES, tagged_train_call, toy_difference
 
 
 def test_the_toy_cost_s_backward_is_its_exact_gradient() -> None:

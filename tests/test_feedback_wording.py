@@ -5,25 +5,26 @@ import re
 
 import numpy as np
 import pytest
-from conftest import REFERENCE, exec_submission
+from autograder.labkit.params import shape_problems
+from autograder.labkit.public_checks import PUBLIC_CHECKS, WORKED_EXAMPLE
+from conftest import GRADING, REFERENCE, exec_submission
 
 from autograder.checks import assignment_checks
-from autograder.checks.initialization.misconceptions import CATALOGUE
 from autograder.checks.reference import Solution
 from autograder.course import load_course
 from autograder.graded import GradedSubmission
-from autograder.labkit.compare import printed_pair, section_reference, shape_problems, summary_pair
+from autograder.labkit.compare import printed_pair, section_reference, summary_pair
 from autograder.labkit.framework import FAILED, PUBLIC, Result
 from autograder.labkit.inprocess import REPEAT, run_checks, without_repeats
-from autograder.labkit.public_checks import PUBLIC_CHECKS, WORKED_EXAMPLE
 from autograder.reports.feedback import feedback_html, feedback_markdown, notebook_anchor
+
+CATALOGUE = GRADING.CATALOGUE
 
 ASSIGNMENT = load_course().assignment("initialization")
 HEADINGS = {line.lstrip("#").strip() for line in (ASSIGNMENT.source / "lesson.md").read_text().splitlines()
             if line.startswith("#")}
 SOURCE = Solution(REFERENCE).source
 WORKED = next(c for c in PUBLIC_CHECKS if c.function == "worked_example")
-
 
 def submission(*edits: tuple[str, str]) -> dict:
     source = SOURCE
@@ -32,12 +33,10 @@ def submission(*edits: tuple[str, str]) -> dict:
         source = source.replace(old, new)
     return exec_submission("\n".join(line for line in source.splitlines() if "### " not in line) + "\n")
 
-
 def test_every_section_a_check_names_is_a_heading_of_the_notebook():
     checks = assignment_checks(ASSIGNMENT)
     assert all(c.section for c in checks) and {c.id for c in PUBLIC_CHECKS} <= {c.id for c in checks}
     assert {c.section for c in checks} <= HEADINGS, {c.section for c in checks} - HEADINGS
-
 
 def test_a_diagnosis_reads_as_sentences_with_no_internal_label(reference_namespace):
     xavier = next(m for m in CATALOGUE if m.id == "he_xavier_scale")
@@ -49,12 +48,10 @@ def test_a_diagnosis_reads_as_sentences_with_no_internal_label(reference_namespa
     assert result.feedback.endswith(section_reference("Part 1 · Three ways to start"))
     assert not re.search(r"Likely|misconception|\bhe[ _]xavier", result.feedback, re.IGNORECASE)
 
-
 def test_a_public_failure_ends_with_its_section():
     result = run_checks([WORKED], submission(("dZ1 = dZ2 @ np.asarray(W2, dtype=np.float64).T",
                                               "dZ1 = dZ2 @ np.ones((1, 3))")))[0]
     assert result.status == FAILED and result.feedback.endswith(section_reference(WORKED_EXAMPLE))
-
 
 @pytest.mark.parametrize(("got", "expected"), [(17.2712345, 17.2712341), (17.27, 17.2700001),
                                                ([[0.1234567], [2.0]], [[0.1234568], [2.0]])])
@@ -62,12 +59,10 @@ def test_numbers_that_differ_never_print_the_same(got, expected):
     mine, theirs = printed_pair(got, expected)
     assert mine != theirs.split(" (")[0] and "relative error" in theirs
 
-
 def test_numbers_far_apart_print_plainly_and_equal_summaries_give_the_error():
     assert printed_pair(0.5, 0.25) == ("0.5", "0.25")
     text = summary_pair(np.array([1.0, 2.0]), np.array([1.0, 2.0000001]))
     assert "relative error" in text and "; expected" not in text
-
 
 def test_a_transposed_weight_names_both_conventions():
     got = {"W1": np.zeros((3, 2)), "b1": np.zeros((1, 3)), "W2": np.zeros((1, 3)), "b2": np.zeros((1, 1))}
@@ -75,7 +70,6 @@ def test_a_transposed_weight_names_both_conventions():
     assert first.startswith('initialize_he([2, 3, 1])["W1"] has shape (3, 2), expected (2, 3); transposed: ')
     assert "(n_{l-1}, n_l) because examples are rows" in first and "Coursera course uses (n_l, n_{l-1})" in first
     assert second.endswith("(3, 1), transposed as well")  # the convention is explained once
-
 
 @pytest.mark.parametrize(("edit", "named"), [
     (("dZ1 = dZ2 @ np.asarray(W2, dtype=np.float64).T", "dZ1 = dZ2 @ dW2.T"), "course text's own error"),
@@ -87,14 +81,11 @@ def test_the_public_worked_example_check_judges_dw1_and_names_the_mistake(edit, 
     result = run_checks([WORKED], submission(edit))[0]
     assert result.status == FAILED and named in result.feedback
 
-
 def test_the_public_worked_example_check_passes_the_reference(reference_namespace):
     assert run_checks([WORKED], reference_namespace)[0].passed
 
-
 def _result(check_id: str, feedback: str, diagnosis: str | None = None) -> Result:
     return Result(check_id, check_id.split(".")[0], "a title", PUBLIC, FAILED, 0.0, feedback, diagnosis)
-
 
 PART1 = "Part 1 · Three ways to start"
 DIAGNOSIS = "These results are what you get when W is transposed. To fix it: use (n_{l-1}, n_l)."
@@ -103,13 +94,11 @@ RESULTS = [_result("initialize_he.shapes", "\n".join(["W1 has shape (3, 2).", DI
            _result("initialize_he.scale", "\n".join(["W1 has std 0.1.", DIAGNOSIS, section_reference(PART1)]),
                    "he_transposed")]
 
-
 def test_a_diagnosis_shared_by_several_checks_is_stated_once():
     texts = without_repeats(RESULTS)
     assert DIAGNOSIS in texts["initialize_he.shapes"] and DIAGNOSIS not in texts["initialize_he.scale"]
     assert REPEAT.format("`initialize_he.shapes`") in texts["initialize_he.scale"]
     assert "W1 has std 0.1." in texts["initialize_he.scale"] and "Part 1" in texts["initialize_he.scale"]
-
 
 def test_the_reports_state_it_once_and_link_the_section_to_the_notebook_heading():
     ids = [r.check_id for r in RESULTS]
@@ -120,7 +109,6 @@ def test_the_reports_state_it_once_and_link_the_section_to_the_notebook_heading(
     assert page.count("These results are what you get when") == 1
     assert f'<a href="ann.ipynb#{notebook_anchor(PART1)}">' in page
     assert notebook_anchor(PART1) == "Part-1-%C2%B7-Three-ways-to-start"
-
 
 def test_a_transposed_initializer_is_explained_once_in_the_whole_report():
     transposed = next(m for m in CATALOGUE if m.id == "he_transposed")

@@ -6,20 +6,20 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import REFERENCE, exec_submission, reference_source
+from conftest import GRADING, REFERENCE, exec_submission, reference_source
 
 from autograder.checks import assignment_checks
-from autograder.checks.initialization.hidden import hidden_checks
 from autograder.checks.reference import Solution
 from autograder.course import load_course
 from autograder.labkit.framework import HIDDEN, PUBLIC
 from autograder.labkit.inprocess import run_checks
 from autograder.labkit.plan import NOT_ATTEMPTED
 
+hidden_checks = GRADING.hidden_checks
+
 SEEDS = 1000
 ALL_CHECKS = assignment_checks(load_course().assignment("initialization"))
 HIDDEN_CHECKS = hidden_checks(Solution(REFERENCE))
-
 
 def test_catalogue_ids_are_unique_hidden_and_have_points():
     ids = [c.id for c in ALL_CHECKS]
@@ -31,7 +31,6 @@ def test_catalogue_ids_are_unique_hidden_and_have_points():
     public = sum(points[c.id] for c in ALL_CHECKS if c.visibility == PUBLIC)
     assert hidden > 2 * public  # hidden checks carry most of the points
 
-
 def test_every_graded_function_and_question_has_hidden_checks(reference_namespace):
     functions = {c.function for c in HIDDEN_CHECKS}
     graded = {"initialize_zeros", "initialize_random", "initialize_he", "forward", "compute_cost", "backward",
@@ -40,18 +39,15 @@ def test_every_graded_function_and_question_has_hidden_checks(reference_namespac
     assert len(questions) >= 5
     assert graded | questions <= functions
 
-
 @pytest.mark.parametrize("salt", ["a", "winit-2026-fall"])
 def test_every_check_passes_the_reference(reference_namespace, salt):
     results = run_checks(ALL_CHECKS, reference_namespace, salt)
     assert [(r.check_id, r.feedback) for r in results if r.score != 1.0] == []
 
-
 def _failures(salts: list[str]) -> list[tuple[str, str, str]]:
     namespace = exec_submission(reference_source())
     return [(salt, r.check_id, r.feedback) for salt in salts
             for r in run_checks(ALL_CHECKS, namespace, salt) if r.score != 1.0]
-
 
 def test_reference_gets_full_marks_on_1000_grading_seeds():
     # Public checks included: the grader seeds them per submission too.
@@ -60,10 +56,8 @@ def test_reference_gets_full_marks_on_1000_grading_seeds():
         chunks = pool.map(_failures, [salts[0::2], salts[1::2]])
     assert [f for chunk in chunks for f in chunk] == []
 
-
 def _stub(*_: Any, **__: Any) -> Any:
     raise NotImplementedError
-
 
 def test_a_stub_is_not_attempted(reference_namespace):
     namespace = dict(reference_namespace, initialize_he=_stub, backward=_stub)
@@ -73,7 +67,6 @@ def test_a_stub_is_not_attempted(reference_namespace):
     assert results["backward.matches_reference"].score == 0.0
     assert "Traceback" not in results["backward.matches_reference"].feedback
     assert results["forward.matches_reference"].score == 1.0
-
 
 def test_partial_credit_follows_structure(reference_namespace):
     """Right shapes with a wrong scale earn the shapes' share; a tanh-only bug loses only tanh's share."""
@@ -91,7 +84,6 @@ def test_partial_credit_follows_structure(reference_namespace):
     assert results["initialize_he.hidden_shapes"].score == 1.0
     assert 0.25 < results["initialize_he.distribution"].score < 1.0
     assert results["forward.matches_reference"].score == pytest.approx(0.8)  # tanh's AL share: 0.2
-
 
 def test_feedback_is_short_and_points_to_the_notebook(reference_namespace):
     namespace = dict(reference_namespace, compute_cost=lambda AL, Y: float(np.sum(AL)))

@@ -6,13 +6,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REFERENCE, ROOT, exec_submission
-
-from autograder.checks.initialization.misconceptions import CATALOGUE
-from autograder.checks.reference import Solution
-from autograder.labkit.hints import CHECK_HINTS, SYMPTOMS, Symptom, hint_text, symptom_of
-from autograder.labkit.inprocess import make_hint_helper, run_checks
+from autograder.labkit.hint_data import CHECK_HINTS, SYMPTOMS
 from autograder.labkit.public_checks import PUBLIC_CHECKS
+from conftest import GRADING, REFERENCE, ROOT, exec_submission
+
+from autograder.checks.reference import Solution
+from autograder.labkit.hints import Symptom, hint_text, symptom_of
+from autograder.labkit.inprocess import make_hint_helper, run_checks
+
+CATALOGUE = GRADING.CATALOGUE
 
 SOURCE = Solution(REFERENCE).source
 BY_ID = {m.id: m for m in CATALOGUE}
@@ -39,7 +41,6 @@ MISTAKES: dict[str, str | tuple[tuple[str, str], ...]] = {
     "worked_ones_for_W2": "worked_example_ignores_W2",
 }
 
-
 def with_mistake(symptom_id: str) -> dict:
     """The reference with the mistake behind `symptom_id` in it, executed as a student's submission."""
     mistake = MISTAKES[symptom_id]
@@ -52,18 +53,15 @@ def with_mistake(symptom_id: str) -> dict:
             source = source.replace(old, new)
     return exec_submission("\n".join(line for line in source.splitlines() if "### " not in line) + "\n")
 
-
 def test_every_public_check_has_a_nudge_and_a_rule():
     assert set(CHECK_HINTS) == {c.id for c in PUBLIC_CHECKS}
     levels = [*CHECK_HINTS.values(), *(s.levels for s in SYMPTOMS)]
     assert all(len(pair) == 2 and all(len(text) > 20 for text in pair) for pair in levels)
 
-
 @pytest.mark.parametrize("text", sorted({t for pair in [*CHECK_HINTS.values(), *(s.levels for s in SYMPTOMS)]
                                          for t in pair}))
 def test_hints_are_words_and_formulas_never_code(text: str):
     assert not any(code in text for code in ("def ", "import ", "return ", " @ ", "```", "lambda", "for l in"))
-
 
 @pytest.mark.parametrize("symptom", SYMPTOMS, ids=lambda s: s.id)
 def test_each_symptom_is_what_its_mistake_shows(symptom: Symptom):
@@ -72,7 +70,6 @@ def test_each_symptom_is_what_its_mistake_shows(symptom: Symptom):
     shown = [r for r in results if symptom_of(r) == symptom]
     assert shown, [(r.check_id, r.feedback) for r in results]
     assert symptom.check_id in (None, shown[0].check_id)
-
 
 def test_the_notebook_hint_goes_from_nudge_to_rule_and_stops_there(capsys):
     hint = make_hint_helper(PUBLIC_CHECKS)
@@ -90,7 +87,6 @@ def test_the_notebook_hint_goes_from_nudge_to_rule_and_stops_there(capsys):
     hint("forward", namespace)  # another function: its checks pass
     assert "no hint needed" in capsys.readouterr().out
 
-
 def test_a_hint_for_an_exercise_not_started_is_the_checks_nudge(capsys):
     def stub(*args, **kwargs):
         raise NotImplementedError
@@ -98,13 +94,11 @@ def test_a_hint_for_an_exercise_not_started_is_the_checks_nudge(capsys):
     make_hint_helper(PUBLIC_CHECKS)("train", {"train": stub})
     assert CHECK_HINTS["train.steps"][0] in capsys.readouterr().out
 
-
 def test_the_level_is_clamped_to_the_hints_there_are():
     check = next(c for c in PUBLIC_CHECKS if c.id == "worked_example.shapes")
     result = run_checks([check], with_mistake("worked_dW2_for_W2"))[0]
     assert hint_text(check, result, 0, "again").startswith("Hint 1 of 2")
     assert hint_text(check, result, 9, "again").startswith("Hint 2 of 2")
-
 
 def test_the_command_line_gives_the_hint_of_the_level_asked(tmp_path: Path):
     submission = tmp_path / "worked.py"

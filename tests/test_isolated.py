@@ -206,15 +206,18 @@ def test_the_runtime_copy_is_shared_and_refused_once_others_can_write_it(tmp_pat
                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     import tempfile
 
-    from autograder.run.sandbox import SandboxUnavailableError, runtime_dir
+    from autograder import labkit
+    from autograder.run.sandbox import SandboxUnavailableError, _runtime_for
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    first, second = runtime_dir.__wrapped__(), runtime_dir.__wrapped__()  # uncached: made once, then reused
+    kit = tuple(labkit.__path__)  # the general kit and the active assignment's kit
+    first, second = _runtime_for.__wrapped__(kit), _runtime_for.__wrapped__(kit)  # uncached: made once, reused
     assert first == second and first.parent == tmp_path and (first / "child.py").is_file()
+    assert (first / "labkit" / "plan.py").is_file() and (first / "labkit" / "public_checks.py").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == [first.name]  # no staging folder left behind
     (first / "labkit" / "plan.py").chmod(0o666)
     with pytest.raises(SandboxUnavailableError, match="not ours alone"):
-        runtime_dir.__wrapped__()
+        _runtime_for.__wrapped__(kit)
 
 
 def test_auto_never_falls_back_to_running_as_the_graders_own_user(monkeypatch: pytest.MonkeyPatch) -> None:

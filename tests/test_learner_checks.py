@@ -6,9 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT
-
 from autograder.labkit.public_checks import PUBLIC_CHECKS
+from conftest import ROOT
 
 RELEASE = ROOT / "assignments" / "initialization"
 SOLVED = ROOT / "solutions" / "initialization" / "submissions" / "complete_and_correct.ipynb"

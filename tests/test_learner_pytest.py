@@ -9,17 +9,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.labkit.public_checks import PUBLIC_CHECKS
 from conftest import ROOT, reference_source
 
-from autograder.labkit.public_checks import PUBLIC_CHECKS
+from autograder.course import load_course
+from autograder.release.generate import assemble_labkit
 
-LABKIT = ROOT / "autograder" / "labkit"
+ASSIGNMENT = load_course().assignment("initialization")
 NOTEBOOK = ROOT / "assignments" / "initialization" / "initialization.ipynb"
 
 
 def learner_pytest(tmp_path: Path, submission: Path | None = None) -> subprocess.CompletedProcess:
     folder = tmp_path / "initialization"
-    shutil.copytree(LABKIT, folder / "labkit", ignore=shutil.ignore_patterns("__pycache__", "answers.json"))
+    assemble_labkit(ASSIGNMENT, folder / "labkit")
     shutil.copyfile(NOTEBOOK, folder / NOTEBOOK.name)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NOTEBOOK")}
     if submission is not None:

@@ -6,21 +6,21 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import REFERENCE, exec_submission, reference_source
+from conftest import GRADING, REFERENCE, exec_submission, reference_source
 
 from autograder.checks import assignment_checks
-from autograder.checks.initialization.hidden import hidden_checks
-from autograder.checks.initialization.misconceptions import CATALOGUE, diagnose
 from autograder.checks.reference import Solution
 from autograder.course import load_course
 from autograder.labkit.inprocess import run_checks
+
+hidden_checks = GRADING.hidden_checks
+CATALOGUE, diagnose = GRADING.CATALOGUE, GRADING.misconceptions.diagnose
 
 SOLUTION = Solution(REFERENCE)
 HIDDEN_CHECKS = hidden_checks(SOLUTION)
 HIDDEN_IDS = {c.id for c in HIDDEN_CHECKS}
 ASSIGNMENT = load_course().assignment("initialization")
 SALTS = ("mutant-a", "mutant-b")
-
 
 def test_catalogue_is_large_unique_and_refers_to_real_checks():
     ids = [m.id for m in CATALOGUE]
@@ -30,7 +30,6 @@ def test_catalogue_is_large_unique_and_refers_to_real_checks():
         assert not set(m.fails) & set(m.may_fail), m.id
         assert m.explanation and m.fix, m.id
 
-
 def test_every_mutant_changes_only_its_function():
     source = reference_source()
     for m in CATALOGUE:
@@ -39,7 +38,6 @@ def test_every_mutant_changes_only_its_function():
         start = source.index(f"\ndef {m.function}(")
         end = re.compile(r"^(def |__all__|# )", re.MULTILINE).search(source, start + 5).start()
         assert mutated.startswith(source[:start]) and mutated.endswith(source[end:]), m.id
-
 
 def test_every_check_fails_at_least_one_known_wrong_variant():
     # Public and hidden alike: a check that no catalogued mistake can fail would test nothing.
@@ -53,13 +51,11 @@ def test_every_check_fails_at_least_one_known_wrong_variant():
             never_failed -= {r.check_id for r in run_checks(checks, namespace, "coverage") if r.score < 1.0}
     assert never_failed == set()
 
-
 def test_an_edit_that_does_not_apply_exactly_once_is_refused():
     m = CATALOGUE[0]
     broken = type(m)(m.id, m.function, (("no such text", "x"),), m.explanation, m.fix, m.fails)
     with pytest.raises(ValueError, match="occurs 0 times"):
         broken.apply(reference_source())
-
 
 @pytest.mark.parametrize("misconception", CATALOGUE, ids=lambda m: m.id)
 def test_mutant_loses_points_where_it_should_and_is_diagnosed(misconception):
@@ -75,7 +71,6 @@ def test_mutant_loses_points_where_it_should_and_is_diagnosed(misconception):
         assert primary.diagnosis == misconception.id, (salt, primary.diagnosis, primary.feedback)
         assert misconception.explanation in primary.feedback and "See the notebook" in primary.feedback
 
-
 def test_no_diagnosis_for_a_mistake_outside_the_catalogue(reference_namespace):
     """An unknown bug (AL scaled by 0.9) fails forward without a made-up diagnosis."""
     check = next(c for c in HIDDEN_CHECKS if c.id == "forward.matches_reference")
@@ -87,7 +82,6 @@ def test_no_diagnosis_for_a_mistake_outside_the_catalogue(reference_namespace):
     result = run_checks([check], dict(reference_namespace, forward=forward), "unknown")[0]
     assert result.score < 1.0 and result.diagnosis is None
     assert diagnose(SOLUTION, check.id, check.probe(np.random.default_rng(0)).plan, {}, lambda a, b: False) is None
-
 
 UNUSUAL = '''
 """A correct submission written the long way: other numpy calls, a namedtuple cache, loops, prints, plots."""
@@ -103,10 +97,8 @@ from labkit.activations import sigmoid
 
 print("hello from my notebook")
 
-
 def _shape_pairs(layer_dims):
     return [(layer_dims[i], layer_dims[i + 1]) for i in range(len(layer_dims) - 1)]
-
 
 def initialize_zeros(layer_dims):
     params = {}
@@ -114,7 +106,6 @@ def initialize_zeros(layer_dims):
         params["W" + str(index)] = np.zeros([fan_in, fan_out], dtype=float)
         params["b" + str(index)] = np.zeros([1, fan_out])
     return params
-
 
 def initialize_random(layer_dims, scale=10.0, rng=None):
     if rng is None:
@@ -125,7 +116,6 @@ def initialize_random(layer_dims, scale=10.0, rng=None):
         params["b%d" % index] = np.zeros((1, fan_out))
     return params
 
-
 def initialize_he(layer_dims, rng=None):
     rng = rng or np.random.default_rng()
     params = {}
@@ -135,7 +125,6 @@ def initialize_he(layer_dims, rng=None):
     warnings.warn("initialised with He")
     return params
 
-
 def _g(z, name):
     if name == "relu":
         return np.where(z > 0, z, 0.0)
@@ -143,9 +132,7 @@ def _g(z, name):
         return np.tanh(z)
     return sigmoid(z)
 
-
 Cache = namedtuple("Cache", "input weights bias z kind")
-
 
 def forward(X, params, activation="relu"):
     layers = len([k for k in params if k.startswith("W")])
@@ -157,14 +144,12 @@ def forward(X, params, activation="relu"):
         A = _g(Z, name)
     return A, caches
 
-
 def compute_cost(AL, Y):
     total = 0.0
     for a, y in zip(AL.ravel(), Y.ravel()):
         a = min(max(a, 1e-15), 1 - 1e-15)
         total -= y * np.log(a) + (1 - y) * np.log(1 - a)
     return total / len(Y)
-
 
 def _derivative(cache):
     _, _, _, z, kind = cache
@@ -174,7 +159,6 @@ def _derivative(cache):
         return 1 - np.tanh(z) ** 2
     s = sigmoid(z)
     return s * (1 - s)
-
 
 def backward(AL, Y, caches):
     grads = {}
@@ -187,7 +171,6 @@ def backward(AL, Y, caches):
             dZ = np.dot(dZ, W.T) * _derivative(caches[l - 2])
     return grads
 
-
 def update_parameters(params, grads, learning_rate):
     new = {}
     for key in params:
@@ -196,7 +179,6 @@ def update_parameters(params, grads, learning_rate):
             updated[index] -= learning_rate * grads["d" + key][index]
         new[key] = updated
     return new
-
 
 def gradient_check(params, X, Y, activation="relu", epsilon=1e-7):
     AL, caches = forward(X, params, activation)
@@ -216,7 +198,6 @@ def gradient_check(params, X, Y, activation="relu", epsilon=1e-7):
     g, g_num = np.array(g), np.array(g_num)
     return float(np.linalg.norm(g - g_num) / (np.linalg.norm(g) + np.linalg.norm(g_num)))
 
-
 def train(X, Y, layer_dims, init="he", activation="relu", learning_rate=0.01, num_iterations=15000, rng=None):
     if init == "zeros":
         params = initialize_zeros(layer_dims)
@@ -234,7 +215,6 @@ def train(X, Y, layer_dims, init="he", activation="relu", learning_rate=0.01, nu
     plt.close(fig)
     return params, costs
 
-
 def activation_statistics(X, params, activation="relu"):
     _, caches = forward(X, params, activation)
     out = []
@@ -249,7 +229,6 @@ def activation_statistics(X, params, activation="relu"):
         out.append({"mean": float(np.mean(A)), "std": float(np.sqrt(np.mean((A - A.mean()) ** 2))),
                     "saturated_fraction": float(np.count_nonzero(sat) / sat.size)})
     return out
-
 
 def worked_example(W2):
     X = [[1, 2], [0, 3], [4, 1]]
@@ -266,7 +245,6 @@ def worked_example(W2):
 ANSWERS = {name: ("  " + value().upper() + " ") if isinstance(value(), str) else value()
            for name, value in exec_submission(reference_source()).items() if name.startswith("q_")}
 
-
 def test_correct_but_unusual_submission_gets_full_marks():
     source = UNUSUAL + "".join(f"\n\ndef {name}():\n    return {answer!r}\n" for name, answer in ANSWERS.items())
     with warnings.catch_warnings():
@@ -276,18 +254,15 @@ def test_correct_but_unusual_submission_gets_full_marks():
             results = run_checks(assignment_checks(ASSIGNMENT), namespace, salt)
             assert [(r.check_id, r.feedback) for r in results if r.score != 1.0] == []
 
-
 # --- one mistake, charged once -----------------------------------------------------------------------------------
 
 INTEGRATION = {"train.he_learns"}  # the one check that runs the student's functions together, and says so
 HELPERS = {"activation_derivative": "backward"}  # a helper's mistake is its caller's
 
-
 def test_the_checks_that_run_functions_together_say_so_and_carry_at_most_5_percent():
     together = [c for c in assignment_checks(ASSIGNMENT) if "with your own functions" in c.title]
     assert {c.id for c in together} == INTEGRATION
     assert sum(ASSIGNMENT.points[c] for c in INTEGRATION) <= 0.05 * sum(ASSIGNMENT.points.values())
-
 
 @pytest.mark.parametrize("misconception", CATALOGUE, ids=lambda m: m.id)
 def test_one_mistake_costs_points_only_in_its_own_function_s_checks(misconception):

@@ -13,16 +13,17 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder.course import ROOT, load_course
+from autograder.release.generate import stage_course
 
 ASSIGNMENT = load_course().assignment("initialization")
 KERNEL_TIMEOUT = 90
 PLOT_CALL = re.compile(r"\bplots\.\w+\(")
 
 
-def copy_folder(source: Path, destination: Path) -> Path:
-    """Copy an assignment folder with its labkit symlink dereferenced; the kernel's cwd, as for a student."""
-    shutil.copytree(source, destination, symlinks=False, ignore=shutil.ignore_patterns("__pycache__"))
-    return destination
+def copy_folder(destination: Path) -> Path:
+    """The assignment's source folder as nbgrader's source/ holds it (labkit assembled beside the notebook), the
+    kernel's cwd, as for a student."""
+    return stage_course(ASSIGNMENT, destination, ASSIGNMENT.source_notebook.read_text())
 
 
 def execute(folder: Path, notebook: str, monkeypatch: pytest.MonkeyPatch) -> nbformat.NotebookNode:
@@ -46,7 +47,7 @@ def text_of(outputs: list) -> str:
 
 def test_the_solution_notebook_runs_plots_and_earns_every_point(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = copy_folder(ASSIGNMENT.source, tmp_path / "source")
+    folder = copy_folder(tmp_path / "source")
     nb = execute(folder, ASSIGNMENT.notebook, monkeypatch)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
@@ -63,7 +64,8 @@ def test_the_solution_notebook_runs_plots_and_earns_every_point(tmp_path: Path,
 
 def test_the_release_notebook_runs_with_every_check_not_attempted(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = copy_folder(ASSIGNMENT.release, tmp_path / "release")
+    folder = tmp_path / "release"
+    shutil.copytree(ASSIGNMENT.release, folder, ignore=shutil.ignore_patterns("__pycache__"))
     nb = execute(folder, ASSIGNMENT.notebook, monkeypatch)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
@@ -87,9 +89,7 @@ def nbgrader(course: Path, *args: str) -> None:
 def test_nbgrader_autograde_gives_the_solution_full_marks(tmp_path: Path) -> None:
     course = tmp_path / "course"
     name = ASSIGNMENT.name
-    source = course / "source" / name
-    shutil.copytree(ASSIGNMENT.source, source, symlinks=False,
-                    ignore=shutil.ignore_patterns("__pycache__", "reference.py", "lesson.md"))
+    source = stage_course(ASSIGNMENT, course, ASSIGNMENT.source_notebook.read_text())
     (course / "nbgrader_config.py").write_text("c = get_config()\nc.ExecutePreprocessor.timeout = 120\n")
     nbgrader(course, "generate_assignment", name, "--force")
     nbgrader(course, "db", "student", "add", "student")

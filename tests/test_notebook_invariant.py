@@ -8,20 +8,20 @@ are slow and hold no check, and grading never runs their effects anyway.
 """
 
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import REFERENCE, ROOT
+from autograder.labkit.public_checks import PUBLIC_CHECKS
+from conftest import REFERENCE
 from nbclient import NotebookClient
 
 from autograder.course import load_course
 from autograder.graded import GradedSubmission
 from autograder.labkit.inprocess import SYMBOLS
-from autograder.labkit.public_checks import PUBLIC_CHECKS
+from autograder.release.generate import assemble_labkit
 from autograder.release.notebook import reference_functions
 from autograder.run.isolated import grade_submission
 from autograder.submission import Submission, load_file
@@ -169,7 +169,7 @@ def printed_statuses(notebook: nbformat.NotebookNode) -> dict[str, str]:
 
 def run_and_grade(name: str, root: Path) -> Outcome:
     folder = root / name
-    shutil.copytree(ROOT / "autograder" / "labkit", folder / "labkit", ignore=shutil.ignore_patterns("__pycache__"))
+    assemble_labkit(ASSIGNMENT, folder / "labkit")
     notebook = filled_release()
     VARIANTS[name](notebook)
     built = nbformat.from_dict(notebook)  # execution fills in outputs; keep the cells as the student wrote them

@@ -5,9 +5,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import exec_submission, reference_source
-
 from autograder.labkit.data import make_circles
+from conftest import exec_submission, reference_source
 
 ACTIVATIONS = ["relu", "tanh", "sigmoid"]
 

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import nbformat
 
-from autograder.course import ROOT, load_course
+from autograder.course import load_course
+from autograder.labkit.notebook import RELEASE_INFO
+from autograder.plugin import labkit_files
 from autograder.release import release_is_current
 from autograder.release.generate import build_release
 from autograder.release.notebook import build_source_notebook, reference_functions
 
 ASSIGNMENT = load_course().assignment("initialization")
 RELEASE = ASSIGNMENT.release
-LABKIT = ROOT / "autograder" / "labkit"
 
 
 def release_files() -> dict[str, str]:
@@ -25,7 +26,7 @@ def release_files() -> dict[str, str]:
 def solution_lines() -> set[str]:
     """The distinctive lines of the reference's solution regions: statements of some length, not comments, and not
     lines the provided kit (labkit) contains anyway, like `if activation == "relu":`."""
-    provided = {line.strip() for p in LABKIT.rglob("*.py") for line in p.read_text().splitlines()}
+    provided = {line.strip() for p in labkit_files(ASSIGNMENT).values() for line in p.read_text().splitlines()}
     lines = set()
     for source in reference_functions(ASSIGNMENT.reference.read_text()).values():
         for region in re.findall(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", source, flags=re.DOTALL):
@@ -84,7 +85,7 @@ def test_every_answer_cell_is_a_stub() -> None:
 def test_no_instructor_files_and_labkit_is_the_shipped_kit() -> None:
     files = release_files()
     assert not [p for p in files if Path(p).name in ("reference.py", "lesson.md") or "hidden" in p.lower()]
-    shipped = {p.relative_to(LABKIT).as_posix() for p in LABKIT.rglob("*.py") if "__pycache__" not in p.parts}
+    shipped = set(labkit_files(ASSIGNMENT)) | {RELEASE_INFO}
     shipped |= {"answers.json"} if ASSIGNMENT.reveal_answers else set()  # the questions' key, for self-study
     assert {p.removeprefix("labkit/") for p in files if p.startswith("labkit/")} == shipped
     for path, text in files.items():

@@ -12,9 +12,9 @@ from conftest import REFERENCE, reference_source
 from grading_helpers import tight_course
 
 from autograder.course import load_course
+from autograder.labkit.notebook import read_cells, setup_code
 from autograder.run.isolated import grade_submission
 from autograder.submission import (
-    DEFAULT_PREAMBLE,
     NOTEBOOK,
     PYTHON,
     graded_names,
@@ -278,7 +278,8 @@ def test_a_broken_archive_is_a_row_with_an_error(tmp_path: Path) -> None:
 
 def test_preamble_and_graded_names_come_from_the_release(tmp_path: Path) -> None:
     elsewhere = dataclasses.replace(ASSIGNMENT, release=tmp_path)
-    assert release_preamble(elsewhere) == DEFAULT_PREAMBLE
+    # without a release, the source notebook's setup cell
+    assert release_preamble(elsewhere) == setup_code(read_cells(ASSIGNMENT.source_notebook.read_text()))
     assert {"initialize_he", "backward", "worked_example"} <= graded_names(elsewhere)
     _write(tmp_path / ASSIGNMENT.notebook, filled_notebook())
     assert release_preamble(elsewhere) == SETUP

@@ -1,7 +1,7 @@
 """The reference solution on the trusted side, loaded from the path the course being graded names.
 
-The reference imports the provided code as `labkit` (its folder holds a `labkit` link, as the student's
-notebook folder does), so that folder goes on sys.path before the module is executed. The same loader
+The reference imports the provided code as `labkit`, as a student's notebook does beside its labkit/ folder:
+here that name is the engine's labkit with the assignment's kit active on its path (plugin.py). The same loader
 executes mutated copies of the reference's text (the misconception catalogue). Nothing here reads
 course.toml: whoever builds the checks passes the assignment's reference path in.
 """
@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import labkit
 from ..labkit.plan import Step, execute
 
 
@@ -25,8 +26,10 @@ def _ensure_importable(folder: Path) -> None:
 
 
 def module_from_source(source: str, name: str, folder: Path) -> types.ModuleType:
-    """Execute `source` as a fresh module called `name`, with `folder` importable (for `labkit`)."""
+    """Execute `source` as a fresh module called `name`, with `folder` importable and `labkit` the active
+    assignment's labkit (the general kit and its kit/, as beside a student's notebook; see plugin.py)."""
     _ensure_importable(folder)
+    sys.modules.setdefault("labkit", labkit)
     module = types.ModuleType(name)
     module.__file__ = f"<{name}>"
     exec(compile(source, f"<{name}>", "exec"), module.__dict__)

@@ -194,7 +194,8 @@ def extract(cells: list[dict], names: frozenset[str] | None = None) -> Extractio
     sources = [strip_ipython(cell_source(c)) for c in cells]
     answers = _answer_cells(cells, sources, names)
     if not answers:
-        raise NotebookError("no answer cell and no graded function (e.g. `def initialize_he(`) found in the notebook")
+        example = f" (e.g. `def {min(names)}(`)" if names else ""
+        raise NotebookError(f"no answer cell and no graded function{example} found in the notebook")
     if names is None:
         ids = (nbgrader_metadata(cells[i]).get("grade_id") for i in answers)
         names = frozenset(i for i in ids if isinstance(i, str))
@@ -248,3 +249,11 @@ def load_functions(path: Path) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "student_submission"}
     exec(compile(text, STUDENT_FILENAME, "exec"), namespace)
     return namespace
+
+
+RELEASE_INFO = "release.json"  # in a release's labkit/: {"assignment": name, "notebook": file name}
+
+
+def release_notebook(labkit_folder: Path) -> Path:
+    """The assignment's notebook beside a release's labkit/ folder, as the release names it."""
+    return labkit_folder.parent / json.loads((labkit_folder / RELEASE_INFO).read_text())["notebook"]

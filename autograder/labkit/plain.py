@@ -27,8 +27,7 @@ ARRAY_TAG = "__array__"
 MAX_DEPTH = 32
 
 # The kinds a probe can ask a returned value to be.
-KINDS = ("array", "float", "int", "str", "params", "stats", "floats", "caches", "any", "opaque")
-CACHE_FIELDS = ("A_prev", "W", "b", "Z", "activation")  # the contract: caches[l-1] == (A_prev, W, b, Z, activation)
+KINDS = ("array", "float", "int", "str", "params", "stats", "floats", "tuples", "any", "opaque")
 
 
 class InvalidReturn(Exception):
@@ -75,7 +74,7 @@ def to_plain(value: Any, kind: str | list, what: str = "the result") -> Any:
     """Convert a student's returned value to plain data of the given kind (student side).
 
     kind is one of KINDS, or a list of kinds for a tuple of that length (e.g. ["array", "opaque"]
-    for forward's (AL, caches)). "opaque" values stay in the student's process: they become None.
+    for a function returning (array, anything)). "opaque" values stay in the student's process: they become None.
     """
     if isinstance(kind, list):
         if not isinstance(value, (tuple, list)) or len(value) != len(kind):
@@ -117,30 +116,23 @@ def to_plain(value: Any, kind: str | list, what: str = "the result") -> Any:
                 raise InvalidReturn(f"{what}[{i}] should be a dict; got {describe_type(layer)}")
             layers.append({str(k): _plain_float(v, f'{what}[{i}]["{k}"]') for k, v in layer.items()})
         return layers
-    if kind == "caches":
-        return _plain_caches(value, what)
+    if kind == "tuples":
+        return _plain_tuples(value, what)
     if kind == "any":
         return _plain_any(value, what, 0)
     raise ValueError(f"unknown kind {kind!r}")
 
 
-def _plain_caches(value: Any, what: str) -> list[list]:
-    """forward's caches as [[A_prev, W, b, Z, activation], ...]: one 5-tuple per layer (see CACHE_FIELDS)."""
-    layout = "(A_prev, W, b, Z, activation)"
+def _plain_tuples(value: Any, what: str) -> list[list]:
+    """A list of tuples (namedtuples too) of plain data, e.g. one record per layer: [[item, ...], ...]."""
     if not isinstance(value, (list, tuple)):
-        raise InvalidReturn(f"{what} should be a list with one tuple {layout} per layer; got {describe_type(value)}")
-    layers = []
-    for l, layer in enumerate(value, start=1):
-        if not isinstance(layer, tuple) or len(layer) != len(CACHE_FIELDS):
-            raise InvalidReturn(f"{what}[{l - 1}] (layer {l}) should be the tuple {layout}; got {describe_type(layer)}")
-        *arrays, activation = layer
-        if not isinstance(activation, str):
-            raise InvalidReturn(f"{what}[{l - 1}] (layer {l}): its last item should be the activation's name, a str; "
-                                f"got {describe_type(activation)}")
-        layers.append([*(_plain_array(a, f"{what}[{l - 1}] {name}") for a, name in zip(arrays, CACHE_FIELDS,
-                                                                                        strict=False)),
-                       str(activation)])
-    return layers
+        raise InvalidReturn(f"{what} should be a list of tuples; got {describe_type(value)}")
+    records = []
+    for i, record in enumerate(value):
+        if not isinstance(record, tuple):
+            raise InvalidReturn(f"{what}[{i}] should be a tuple; got {describe_type(record)}")
+        records.append([_plain_any(item, f"{what}[{i}]", 1) for item in record])
+    return records
 
 
 def _plain_any(value: Any, what: str, depth: int) -> Any:

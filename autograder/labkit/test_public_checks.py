@@ -1,8 +1,8 @@
 """The public checks as pytest tests, for learners checking their own notebook.
 
-From the assignment folder (the one holding initialization.ipynb and labkit/):
+From the assignment folder (the one holding the assignment's notebook and labkit/):
 
-    pytest labkit                                    # checks ./initialization.ipynb
+    pytest labkit                                    # checks the assignment's notebook there
     NOTEBOOK=path/to/my_copy.ipynb pytest labkit     # checks another notebook (or a .py file)
 
 Save the notebook first: the tests read the saved file, not the running kernel.
@@ -19,16 +19,15 @@ import pytest
 
 from .framework import Check
 from .inprocess import run_checks
-from .notebook import load_functions
+from .notebook import load_functions, release_notebook
 from .plan import NOT_ATTEMPTED
 from .public_checks import PUBLIC_CHECKS
-
-DEFAULT_NOTEBOOK = Path(__file__).resolve().parent.parent / "initialization.ipynb"
 
 
 @pytest.fixture(scope="module")
 def student_namespace() -> dict[str, Any]:
-    path = Path(os.environ.get("NOTEBOOK", DEFAULT_NOTEBOOK))
+    here = Path(__file__).resolve().parent
+    path = Path(os.environ["NOTEBOOK"]) if "NOTEBOOK" in os.environ else release_notebook(here)
     if not path.exists():
         pytest.fail(f"no notebook at {path}: save it there, or set NOTEBOOK=path/to/your.ipynb", pytrace=False)
     try:

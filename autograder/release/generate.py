@@ -2,8 +2,9 @@
 
 Steps, in order:
 1. rebuild the source notebook from lesson.md + reference.py (notebook.py);
-2. stage an nbgrader course in a temporary folder: source/<assignment>/ is a copy of the source folder with the
-   labkit symlink dereferenced and the instructor-only files (reference.py, lesson.md) left out;
+2. stage an nbgrader course in a temporary folder: source/<assignment>/ is a copy of the source folder without
+   the instructor-only files (reference.py, lesson.md, kit/, grading/, submissions/), with labkit/ assembled from
+   the general kit and the assignment's kit (see autograder/plugin.py);
 3. run `nbgrader generate_assignment` there;
 4. add the student files (README.md, requirements.txt, test_public_checks.py from ./student/), and the answer key
    of the conceptual questions (labkit/answers.json) when course.toml's reveal_answers is true; never otherwise;
@@ -15,6 +16,7 @@ two builds are byte-identical, and that the committed release equals a fresh bui
 """
 
 import filecmp
+import json
 import shutil
 import subprocess
 import sys
@@ -23,24 +25,37 @@ from pathlib import Path
 
 from autograder.checks import answer_key, assignment_samples
 from autograder.course import ROOT, Assignment
+from autograder.labkit.notebook import RELEASE_INFO
 from autograder.labkit.questions import ANSWER_FILE, dumps_key
+from autograder.plugin import labkit_files
 from autograder.sample_submissions import write_samples
 
 from .notebook import LESSON_FILE, build_source_notebook, write_source_notebook
 
 STUDENT_FILES = Path(__file__).resolve().parent / "student"
-INSTRUCTOR_ONLY = ("reference.py", LESSON_FILE, "submissions")
+INSTRUCTOR_ONLY = ("reference.py", LESSON_FILE, "submissions", "kit", "grading")
 IGNORED = ("__pycache__", "*.pyc", ".ipynb_checkpoints", ".pytest_cache")
 
 
 def stage_course(assignment: Assignment, course_root: Path, source_notebook: str) -> Path:
     """Copy the source folder into course_root/source/<name> (symlinks followed), with `source_notebook` as its
-    notebook; returns that folder."""
+    notebook and the assignment's labkit assembled beside it; returns that folder."""
     staged = course_root / "source" / assignment.name
     shutil.copytree(assignment.source, staged, symlinks=False,
                     ignore=shutil.ignore_patterns(*INSTRUCTOR_ONLY, *IGNORED))
     (staged / assignment.notebook).write_text(source_notebook)
+    assemble_labkit(assignment, staged / "labkit")
     return staged
+
+
+def assemble_labkit(assignment: Assignment, destination: Path) -> None:
+    """The labkit/ a student gets beside the notebook: the general kit, the assignment's kit, and which notebook
+    is the assignment's (for `pytest labkit`)."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for name, path in labkit_files(assignment).items():
+        shutil.copyfile(path, destination / name)
+    (destination / RELEASE_INFO).write_text(json.dumps({"assignment": assignment.name,
+                                                         "notebook": assignment.notebook}) + "\n")
 
 
 def run_generate_assignment(course_root: Path, name: str) -> Path:

@@ -30,6 +30,7 @@ from ..graded import GradedSubmission
 from ..labkit import plain
 from ..labkit.framework import CRASHED, TIMEOUT, Check, Probe, Result, check_seed, judge
 from ..labkit.plan import ERROR, INVALID
+from ..plugin import activate
 from ..submission import Submission, release_preamble
 from .sandbox import (
     BUBBLEWRAP,
@@ -340,6 +341,7 @@ def grade_submission(submission: Submission, assignment_name: str | None = None,
     start = time.perf_counter()
     course = load_course() if course is None else course
     assignment = course.assignment(assignment_name)
+    activate(assignment)  # the child's labkit is the general kit plus this assignment's kit
     checks = assignment_checks(assignment) if checks is None else checks
     unpriced = [c.id for c in checks if c.id not in assignment.points]
     if unpriced:

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy
 
+from .. import labkit
 from ..course import Grading
 from .memory import Cgroup, Watchdog, make_cgroup
 from .uids import UidLease, lease_uid, range_conflicts
@@ -50,7 +51,6 @@ SANDBOX_TASKS = 4  # tasks of the sandbox itself (bwrap and its init) beside the
 PROBE_UID = 65534  # `nobody`: the uid the one-off test of bubblewrap (no student code) runs as
 SHARED_TEMP = ("/tmp", "/var/tmp", "/dev/shm")  # where any uid may leave files (under rlimits)
 _groups = itertools.count()
-LABKIT = Path(__file__).resolve().parent.parent / "labkit"
 CHILD = Path(__file__).resolve().parent / "child.py"
 RUNTIME_INSIDE = "/opt/runtime"  # where the runtime dir appears inside the bubblewrap sandbox
 
@@ -111,24 +111,32 @@ def package_dirs() -> list[str]:
     return list(dict.fromkeys([paths["purelib"], paths["platlib"], str(Path(numpy.__file__).parent.parent)]))
 
 
-@cache
 def runtime_dir() -> Path:
     """A world-readable copy of labkit and the child program: the only code of ours the child sees.
 
+    labkit is the general kit plus the active assignment's kit (autograder.labkit's package path, plugin.py).
     One folder per version of that code, shared by every grading process (workers end without running
     atexit handlers, so per-process copies were left behind), compiled ahead so children start fast.
     It is made under a temporary name and renamed into place, so it is complete or absent, and it is
     used only if this user owns it and no one else can write to it.
     """
-    files = sorted(p for p in LABKIT.rglob("*.py") if "__pycache__" not in p.parts and not p.name.startswith("test_"))
+    return _runtime_for(tuple(labkit.__path__))
+
+
+@cache
+def _runtime_for(labkit_dirs: tuple[str, ...]) -> Path:
+    files: dict[str, Path] = {}
+    for folder in map(Path, labkit_dirs):  # a later folder (the assignment's kit) wins over the general kit
+        files.update({p.name: p for p in sorted(folder.glob("*.py")) if not p.name.startswith(("test_", "conftest"))})
     digest = hashlib.sha256()
-    for path in [*files, CHILD]:
-        digest.update(str(path.relative_to(LABKIT.parent) if path != CHILD else "child.py").encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+    for name, path in [*sorted(files.items()), ("child.py", CHILD)]:
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     root = Path(tempfile.gettempdir()) / f"labrt-{digest.hexdigest()[:20]}"
     if not root.exists():
         staging = Path(tempfile.mkdtemp(prefix="labrt-staging-"))
-        shutil.copytree(LABKIT, staging / "labkit", ignore=shutil.ignore_patterns("__pycache__", "test_*"))
+        (staging / "labkit").mkdir()
+        for name, path in files.items():
+            shutil.copyfile(path, staging / "labkit" / name)
         shutil.copy(CHILD, staging / "child.py")
         compileall.compile_dir(staging, quiet=1)
         for path in [staging, *staging.rglob("*")]:

@@ -54,7 +54,7 @@ class Check:
     visibility: str
     probe: Callable[[np.random.Generator], Probe]
     verdict: Callable[[dict[str, Any], Probe], Verdict]
-    section: str = ""  # where the notebook explains this, e.g. "Part 3 · He initialization"
+    section: str = ""  # the notebook heading that explains this, e.g. "Part 3 · ..."
 
 
 @dataclass(frozen=True)

@@ -82,8 +82,8 @@ def make_check_helper(checks: list[Check]) -> Callable[..., None]:
     def check(target: Callable | str | None = None, namespace: MutableMapping[str, Any] | None = None) -> None:
         """Run the public checks of one exercise and print what they found.
 
-        check(initialize_he)     -- the checks of initialize_he, using the functions your notebook defines
-        check("initialize_he")   -- the same, by name
+        check(my_function)       -- the checks of my_function, using the functions your notebook defines
+        check("my_function")     -- the same, by name
         check()                  -- every public check
         """
         name, chosen, namespace = _select(checks, target, namespace)
@@ -121,7 +121,7 @@ def make_hint_helper(checks: list[Check]) -> Callable[..., None]:
     def hint(target: Callable | str | None = None, namespace: MutableMapping[str, Any] | None = None) -> None:
         """Print a hint for the first public check of one exercise that does not pass yet.
 
-        hint(initialize_he)   -- the first time a nudge; asked again about the same mistake, the formula or rule
+        hint(my_function)     -- the first time a nudge; asked again about the same mistake, the formula or rule
         hint()                -- the same for the first check of the notebook that does not pass
         """
         name, chosen, namespace = _select(checks, target, namespace)

@@ -15,10 +15,11 @@ Steps (build them with the constructors below):
   other student functions the call is known to reach (for an integration check), so the runner can skip
   it after one of them hung.
 - `fake(model, spec)`: from now on, the collaborators of the function under test are the fakes of
-  `model` (see fakes.py), built from the plain-data `spec`; the student's own are restored afterwards.
+  `model` (the assignment's fakes.py, beside this module), built from the plain-data `spec`; the student's
+  own are restored afterwards.
 Arguments may be plain data, `ref(step_id)` / `ref(step_id, index)` for an earlier step's return value
 (a plain copy by default; the original object with plain=False), `rng(seed)` for a fresh
-`np.random.default_rng(seed)`, or `tuples(items)` for a list whose items become tuples (forward's caches).
+`np.random.default_rng(seed)`, or `tuples(items)` for a list whose items become tuples (e.g. per-layer records).
 """
 
 import time
@@ -28,7 +29,6 @@ from typing import Any
 
 import numpy as np
 
-from . import fakes
 from .plain import InvalidReturn, to_plain
 
 Step = dict[str, Any]
@@ -71,8 +71,13 @@ def rng(seed: int) -> dict:
 
 
 def tuples(items: list) -> dict:
-    """An argument: `items` with every item turned into a tuple (e.g. caches, one tuple per layer)."""
+    """An argument: `items` with every item turned into a tuple (e.g. one record per layer)."""
     return {"$tuples": items}
+
+
+class FakeMisuse(Exception):
+    """The function under test called a fake collaborator in a way the contract does not allow (the message
+    says how, for the student). Raised by the assignment's fakes (its kit's fakes.py)."""
 
 
 class StepFailed(Exception):
@@ -147,7 +152,7 @@ def _invoke(function: str, target: Any, args: list, kwargs: dict) -> Any:
         return target(*args, **kwargs)
     except NotImplementedError as error:
         raise _not_attempted(function, error) from None
-    except fakes.FakeMisuse as misuse:  # the function called a fake collaborator the wrong way
+    except FakeMisuse as misuse:  # the function called a fake collaborator the wrong way
         raise StepFailed({"kind": ERROR, "function": function, "message": str(misuse)}) from None
     except Exception as error:  # the student's bug, reported as feedback
         message = f"`{function}` raised {type(error).__name__}: {error}"[:600] + _student_frame(error)
@@ -195,6 +200,8 @@ def execute(plan: list[Step], namespace: Namespace) -> dict[str, Any]:
             if step["op"] == "call":
                 _run_call(step, namespace, originals, values)
             elif step["op"] == "fake":
+                from . import fakes  # the assignment's, beside this module in its labkit
+
                 for name, function in fakes.build(step["model"], step["spec"]).items():
                     restore.setdefault(name, namespace.get(name, _ABSENT))
                     namespace[name] = function

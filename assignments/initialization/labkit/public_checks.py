@@ -16,8 +16,9 @@ import numpy as np
 
 from . import fakes
 from .activations import activate, sigmoid
-from .compare import all_or_nothing, printed_pair, relative_error, section_reference, shape_problems, summary
+from .compare import all_or_nothing, printed_pair, relative_error, section_reference, summary
 from .framework import PUBLIC, Check, Probe, Verdict
+from .params import caches_layout_problems, shape_problems
 from .plan import AGAIN, call, fake, rng, tuples
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
@@ -258,12 +259,16 @@ def _tiny_caches(activation: str) -> list[tuple]:
 def _forward_caches_check() -> Check:
     def probe(_: np.random.Generator) -> Probe:
         X, params = np.array(TINY_X), _tiny_params()
-        return Probe([call(a, "forward", X, params, activation=a, returns=["opaque", "caches"]) for a in ACTIVATIONS])
+        return Probe([call(a, "forward", X, params, activation=a, returns=["opaque", "tuples"]) for a in ACTIVATIONS])
 
     def verdict(values: dict, _: Probe) -> Verdict:
         problems = []
         for a in ACTIVATIONS:
             got, expected = values[a][1], _tiny_caches(a)
+            layout = caches_layout_problems(got, f"forward(..., '{a}') caches")
+            if layout:
+                problems += layout
+                continue
             if len(got) != len(expected):
                 problems.append(f"forward(..., '{a}') on a 2-layer network returned {len(got)} caches, expected 2: "
                                 "one tuple (A_prev, W, b, Z, activation) per layer")

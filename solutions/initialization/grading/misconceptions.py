@@ -13,9 +13,9 @@ import types
 from dataclasses import dataclass
 from typing import Any
 
-from ...labkit.plan import Step
-from ..reference import Solution, run_quietly
-from ..verdicts import Same
+from autograder.checks.reference import Solution, run_quietly
+from autograder.checks.verdicts import Same
+from autograder.labkit.plan import Step
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from .plan import FakeMisuse
+
 Params = dict[str, np.ndarray]
-
-
-class FakeMisuse(Exception):
-    """The function under test called a fake collaborator in a way the contract does not allow."""
 
 
 # --- toy cost, for gradient_check --------------------------------------------------------------------------

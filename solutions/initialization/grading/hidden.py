@@ -19,14 +19,10 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-
-from ...labkit import fakes
-from ...labkit.activations import activate
-from ...labkit.compare import expected_keys, shape_problems, summary
-from ...labkit.data import make_circles
-from ...labkit.framework import Check, Probe
-from ...labkit.plan import call, fake, rng, tuples
-from ...labkit.public_checks import (
+from autograder.labkit.activations import activate
+from autograder.labkit.data import make_circles
+from autograder.labkit.params import caches_layout_problems, expected_keys, shape_problems
+from autograder.labkit.public_checks import (
     PART1,
     PART2,
     PART3,
@@ -40,8 +36,9 @@ from ...labkit.public_checks import (
     toy_difference,
     train_orchestration_problems,
 )
-from ..reference import Solution
-from ..stats import (
+
+from autograder.checks.reference import Solution
+from autograder.checks.stats import (
     ALPHA,
     BROKEN_SPREAD,
     IDENTICAL_SPREAD,
@@ -51,7 +48,21 @@ from ..stats import (
     unit_spread,
     unit_vectors,
 )
-from ..verdicts import Assess, Parts, Same, changed_inputs, compare, dict_parts, hidden_check, values_close
+from autograder.checks.verdicts import (
+    Assess,
+    Parts,
+    Same,
+    changed_inputs,
+    compare,
+    dict_parts,
+    hidden_check,
+    values_close,
+)
+from autograder.labkit import fakes
+from autograder.labkit.compare import summary
+from autograder.labkit.framework import Check, Probe
+from autograder.labkit.plan import call, fake, rng, tuples
+
 from .misconceptions import diagnose
 from .questions import question_checks
 
@@ -310,6 +321,9 @@ def _independence_check(solution: Solution, function: str) -> Check:
 
 def _caches_problems(got: list, expected: list, what: str) -> list[str]:
     """forward's caches against the reference's: the contract's layout (A_prev, W, b, Z, activation) per layer."""
+    layout = caches_layout_problems(got, f"{what} caches")
+    if layout:
+        return layout
     if len(got) != len(expected):
         return [f"{what} returned {len(got)} caches; expected {len(expected)}, one (A_prev, W, b, Z, activation) "
                 "per layer"]
@@ -333,7 +347,7 @@ def _forward_check(solution: Solution, check_id: str, title: str, weight_scale: 
         dims = _random_dims(g, (2, 5), (2, 9))
         m = int(g.integers(4, 12))
         X, params = g.standard_normal((m, dims[0])), _net(g, dims, weight_scale)
-        returns = ["array", "caches"] if full else ["array", "opaque"]
+        returns = ["array", "tuples"] if full else ["array", "opaque"]
         plan = [call(a, "forward", X, params, activation=a, returns=returns, again=full) for a in ACTIVATIONS]
         return Probe(plan, {"shape": X.shape})
 

@@ -5,7 +5,7 @@ the reference with the catalogue's mistakes and the edits below applied, so the 
 whenever it changes, and tests/test_samples.py grades each and compares with what the catalogue predicts.
 """
 
-from ...sample_submissions import SampleSpec
+from autograder.sample_submissions import SampleSpec
 
 EXIT_EARLY = '''
 import json, os

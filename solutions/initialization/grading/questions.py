@@ -6,8 +6,8 @@ tests/test_questions.py. The question text and options are the docstrings of the
 reference.py; every wrong option here is a misconception learners hold, with what corrects it.
 """
 
-from ...labkit.framework import HIDDEN, Check
-from ...labkit.questions import FACTOR, MC, NUMBER, RELATIVE, Mistake, Question, question_check
+from autograder.labkit.framework import HIDDEN, Check
+from autograder.labkit.questions import FACTOR, MC, NUMBER, RELATIVE, Mistake, Question, question_check
 
 # Headings of the notebook, spelled exactly as in lesson.md (tests hold the table to that).
 PART1 = "Part 1 · Three ways to start"

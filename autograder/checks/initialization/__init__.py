@@ -1,1 +1,0 @@
-"""Hidden checks and the misconception catalogue of the initialization assignment (instructor side only)."""
