@@ -6,15 +6,16 @@ import json
 import sys
 from pathlib import Path
 
-from .course import COURSE_FILE, load_course
+from .course import COURSE_FILE, CourseError, load_course
 
 
 def _check(args: argparse.Namespace) -> int:
     """Public checks, in this process, on one submission: a table, exit 0 only when all pass."""
+    from .checks import public_checks
     from .labkit.inprocess import format_result, format_table, run_checks
     from .labkit.notebook import NotebookError, load_functions
-    from .labkit.public_checks import PUBLIC_CHECKS
 
+    checks = public_checks(load_course(args.course).assignment(args.assignment))
     _make_labkit_importable()
     try:
         namespace = load_functions(args.submission)
@@ -24,7 +25,7 @@ def _check(args: argparse.Namespace) -> int:
     except Exception as error:  # the submission's own top-level code failed
         print(f"{args.submission}: running your code raised {type(error).__name__}: {error}", file=sys.stderr)
         return 2
-    results = run_checks(PUBLIC_CHECKS, namespace)
+    results = run_checks(checks, namespace)
     print(format_table(results))
     failures = [r for r in results if not r.passed]
     if failures and args.verbose:
@@ -111,7 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except CourseError as error:  # e.g. several assignments and none chosen: say which exist, no traceback
+        print(f"autograder: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -78,6 +78,10 @@ class Assignment:
         return sum(p for check_id, p in self.points.items() if check_id.split(".")[0] == function)
 
 
+class CourseError(ValueError):
+    """course.toml does not say what a command needs (e.g. which assignment); the message says how to fix it."""
+
+
 @dataclass(frozen=True)
 class Course:
     name: str
@@ -94,11 +98,11 @@ class Course:
         if name is None:
             if len(self.assignments) != 1:
                 names = ", ".join(sorted(self.assignments))
-                raise ValueError(f"this course has {len(self.assignments)} assignments ({names}): choose one with "
+                raise CourseError(f"this course has {len(self.assignments)} assignments ({names}): choose one with "
                                  "--assignment NAME")
             return next(iter(self.assignments.values()))
         if name not in self.assignments:
-            raise ValueError(f"no assignment {name!r} in this course; it has {', '.join(sorted(self.assignments))}")
+            raise CourseError(f"no assignment {name!r} in this course; it has {', '.join(sorted(self.assignments))}")
         return self.assignments[name]
 
 

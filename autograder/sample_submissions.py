@@ -105,11 +105,12 @@ def notebook_text(notebook: Notebook) -> str:
 
 
 def sample_files(assignment: Assignment, specs: Iterable[SampleSpec], catalogue: dict[str, Mistake],
-                 helper: tuple[str, str, str, str]) -> dict[str, str]:
-    """{file name: text} of every sample. helper = (answer grade_id, helper code, old, new), see with_helper_cell."""
+                 helper: tuple[str, str, str, str] | None) -> dict[str, str]:
+    """{file name: text} of every sample. helper = (answer grade_id, helper code, old, new), see with_helper_cell;
+    None: the correct notebook has its answers in the answer cells only."""
     release = json.loads(assignment.release_notebook.read_text())
     solved = solved_notebook(release, json.loads(assignment.source_notebook.read_text()))
-    complete = notebook_text(with_helper_cell(solved, *helper))
+    complete = notebook_text(with_helper_cell(solved, *helper) if helper else solved)
     files = {"complete_and_correct.ipynb": complete,
              "correct_but_metadata_stripped.ipynb": notebook_text(without_metadata(solved)),
              "not_attempted.ipynb": notebook_text(release),

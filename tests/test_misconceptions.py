@@ -9,12 +9,13 @@ import pytest
 from conftest import GRADING, REFERENCE, exec_submission, reference_source
 
 from autograder.checks import assignment_checks
+from autograder.checks.misconceptions import diagnose
 from autograder.checks.reference import Solution
 from autograder.course import load_course
 from autograder.labkit.inprocess import run_checks
 
 hidden_checks = GRADING.hidden_checks
-CATALOGUE, diagnose = GRADING.CATALOGUE, GRADING.misconceptions.diagnose
+CATALOGUE = GRADING.CATALOGUE
 
 SOLUTION = Solution(REFERENCE)
 HIDDEN_CHECKS = hidden_checks(SOLUTION)
@@ -81,7 +82,8 @@ def test_no_diagnosis_for_a_mistake_outside_the_catalogue(reference_namespace):
 
     result = run_checks([check], dict(reference_namespace, forward=forward), "unknown")[0]
     assert result.score < 1.0 and result.diagnosis is None
-    assert diagnose(SOLUTION, check.id, check.probe(np.random.default_rng(0)).plan, {}, lambda a, b: False) is None
+    plan = check.probe(np.random.default_rng(0)).plan
+    assert diagnose(SOLUTION, CATALOGUE, check.id, plan, {}, lambda a, b: False) is None
 
 UNUSUAL = '''
 """A correct submission written the long way: other numpy calls, a namedtuple cache, loops, prints, plots."""

@@ -37,6 +37,7 @@ from autograder.labkit.public_checks import (
     train_orchestration_problems,
 )
 
+from autograder.checks.misconceptions import diagnose
 from autograder.checks.reference import Solution
 from autograder.checks.stats import (
     ALPHA,
@@ -63,7 +64,7 @@ from autograder.labkit.compare import summary
 from autograder.labkit.framework import Check, Probe
 from autograder.labkit.plan import call, fake, rng, tuples
 
-from .misconceptions import diagnose
+from .misconceptions import CATALOGUE
 from .questions import question_checks
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
@@ -80,7 +81,7 @@ def _check(solution: Solution, check_id: str, title: str, section: str,
            figure: Callable[[dict[str, Any], Probe], dict[str, Any]] | None = None) -> Check:
     """A hidden check whose failures are diagnosed against this solution's misconception catalogue."""
     return hidden_check(check_id, title, section, probe, assess,
-                        lambda *args: diagnose(solution, *args), same, figure)
+                        lambda *args: diagnose(solution, CATALOGUE, *args), same, figure)
 
 
 # --- random inputs -----------------------------------------------------------------------------------------

@@ -1,62 +1,11 @@
-"""Known wrong variants of the reference, and the diagnosis that names them.
-
-Every misconception is a MUTANT of the reference solution: a few exact text edits inside one function
-of reference.py (each edit must apply exactly once there, so a change of the reference that breaks a
-mutant fails loudly instead of silently testing nothing). When a hidden check fails, its verdict runs the
-same probe plan against the mutants that are known to fail that check (trusted side, same inputs) and,
-if one of them produces data the check considers the same as the student's, names it in the feedback:
-what the mistake is in plain words and how to fix it -- never the hidden inputs or the reference's code.
+"""The misconception catalogue of the initialization assignment: each a mutant of its reference (the machinery,
+and what each field means, is autograder/checks/misconceptions.py). A mistake costs points only in its own
+function's checks (a helper's, in the checks of the graded function that calls it) and in the integration check
+`train.he_learns`; tests/test_misconceptions.py holds the catalogue to that.
 """
 
-import re
-import types
-from dataclasses import dataclass
-from typing import Any
-
-from autograder.checks.reference import Solution, run_quietly
-from autograder.checks.verdicts import Same
-from autograder.labkit.plan import Step
-
-
-@dataclass(frozen=True)
-class Misconception:
-    """One known mistake, as edits of one reference function.
-
-    id -- the diagnosis id reports count; function -- the function whose body the edits change;
-    edits -- (old, new) text pairs, each occurring exactly once in that function; explanation, fix --
-    plain words for the student; fails -- the hidden check ids it loses points on whatever the inputs (the
-    first is where the diagnosis must name it); may_fail -- checks it fails on some inputs only (e.g. a
-    training run that converges anyway on easy data). Every other hidden check passes. A mistake costs points
-    only in its own function's checks (a helper's, in the checks of the graded function that calls it) and in
-    the integration check `train.he_learns`; tests/test_misconceptions.py holds the catalogue to that.
-    """
-
-    id: str
-    function: str
-    edits: tuple[tuple[str, str], ...]
-    explanation: str
-    fix: str
-    fails: tuple[str, ...]
-    may_fail: tuple[str, ...] = ()
-
-    def apply(self, source: str) -> str:
-        """The reference text with this mistake in it."""
-        start = source.index(f"\ndef {self.function}(")
-        end_match = re.compile(r"^(def |__all__|# )", re.MULTILINE).search(source, start + 5)
-        end = end_match.start() if end_match else len(source)
-        body = source[start:end]
-        for old, new in self.edits:
-            if body.count(old) != 1:
-                raise ValueError(f"mutant {self.id}: {old!r} occurs {body.count(old)} times in {self.function}")
-            body = body.replace(old, new)
-        return source[:start] + body + source[end:]
-
-
-def _m(id: str, function: str, old: str, new: str, explanation: str, fix: str, *fails: str,
-       may_fail: tuple[str, ...] = ()) -> Misconception:
-    """A misconception made of one edit (the common case)."""
-    return Misconception(id, function, ((old, new),), explanation, fix, fails, may_fail)
-
+from autograder.checks.misconceptions import Misconception
+from autograder.checks.misconceptions import single_edit as _m
 
 HE_DRAW = "rng.standard_normal((fan_in, layer_dims[l]))"
 HE_SCALE = "np.sqrt(2.0 / fan_in)"
@@ -285,24 +234,3 @@ CATALOGUE: list[Misconception] = [
     _m("worked_example_transposed", "worked_example", "dW1 = X.T @ dZ1", "dW1 = dZ1.T @ X",
        "dW1 is transposed: it must have the shape of W1, (2, 3)", "dW1 = X.T @ dZ1", "worked_example.dW1"),
 ]
-
-
-def candidates(check_id: str) -> list[Misconception]:
-    """The misconceptions known to lose points on `check_id`."""
-    return [m for m in CATALOGUE if check_id in m.fails]
-
-
-def mutant_module(solution: Solution, misconception_id: str) -> types.ModuleType:
-    """The reference with one misconception in it, executed as a module (cached per solution)."""
-    misconception = next(m for m in CATALOGUE if m.id == misconception_id)
-    return solution.variant(misconception_id, misconception.apply(solution.source))
-
-
-def diagnose(solution: Solution, check_id: str, plan: list[Step], values: dict[str, Any], same: Same
-             ) -> Misconception | None:
-    """The first catalogued mistake whose run of `plan` gives data `same` as the student's `values`."""
-    for misconception in candidates(check_id):
-        observation = run_quietly(plan, mutant_module(solution, misconception.id))
-        if observation["failure"] is None and same(values, observation["values"]):
-            return misconception
-    return None
