@@ -27,6 +27,11 @@ def answer_key(assignment: Assignment) -> tuple[Question, ...]:
     return QUESTIONS
 
 
+def misconception_explanations(assignment: Assignment) -> dict[str, str]:
+    """{misconception id: what the mistake is, in plain words} of an assignment's catalogue, for the class summary."""
+    return {m.id: m.explanation for m in CATALOGUE}
+
+
 def assignment_samples(assignment: Assignment) -> dict[str, str]:
     """{file name: text} of an assignment's bundled sample submissions, made from its reference and catalogue."""
     return sample_files(assignment, samples.SAMPLES, {m.id: m for m in CATALOGUE}, samples.HELPER_CELL)
