@@ -1,9 +1,11 @@
 """Bulk grading: many submissions in parallel workers, with a progress bar and a journal to resume from.
 
-grade_batch expands the paths into submissions, skips those the journal (out_dir/journal.jsonl) already
-holds, grades the rest in worker processes (each calls the isolated runner, which sandboxes the student's
-code) and journals each grade as it arrives. At the end it writes every report (results.json and feedback per
-submission, the gradebook, the class summary) from the journal, each file atomically. Kill it at any moment
+grade_batch expands the paths into submissions, skips those whose grade the journal (out_dir/journal.jsonl)
+already holds under the current grading fingerprint (fingerprint.py: the grading code, the reference, the
+grading settings, the grader's version; `force` regrades anyway), grades the rest in worker processes (each calls
+the isolated runner, which sandboxes the student's code) and journals each grade as it arrives. At the end it
+writes every report from the whole journal, so that grading a subset into an existing folder updates those rows
+and keeps the rest of the class: per student, the rows of the last batch that named them. Kill it at any moment
 and run it again: it finishes the rest, grades nothing twice, and its outputs equal an uninterrupted run's.
 """
 
@@ -12,18 +14,20 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, overload
 
-from .checks import assignment_checks
+from .checks import assignment_checks, misconception_explanations
 from .course import Course
+from .fingerprint import grading_fingerprint
 from .graded import GradedSubmission, bounded
-from .journal import JOURNAL_NAME, Journal
+from .journal import JOURNAL_NAME, Entry, Journal
 from .labkit.framework import CRASHED, TIMEOUT
+from .policies import course_policies
 from .pool import run_pool
-from .reports.writer import write_batch_reports
+from .reports.writer import ClassRow, write_class_reports
 from .submission import Submission, load_submissions
 
 Grader = Callable[[Submission, str, Course], GradedSubmission]  # grade_submission(submission, assignment, course)
@@ -34,18 +38,11 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 
 def submission_key(submission: Submission) -> str:
     """The journal key: the student id and the sha256 of what is graded (the answer code, or why there is none)."""
-    # The cells count too: the execute-notebooks mode runs them (the fingerprint says whether it is on).
-    content = f"{submission.kind}\0{submission.source}\0{submission.error or ''}\0" + "\0".join(submission.cells)
-    digest = hashlib.sha256(content.encode("utf-8", "backslashreplace")).hexdigest()
+    # The cells count too: the execute-notebooks mode runs them (the fingerprint says whether it is on); and the
+    # notes, which the grade repeats to the student. JSON keeps the parts apart and escapes any text to ASCII.
+    content = json.dumps([submission.kind, submission.source, submission.error, submission.cells, submission.notes])
+    digest = hashlib.sha256(content.encode("ascii")).hexdigest()
     return f"{submission.student_id}:{digest}"
-
-
-def grading_fingerprint(course: Course, assignment_name: str) -> str:
-    """What grades depend on besides the submission: a different value means old journal lines do not apply."""
-    assignment = course.assignment(assignment_name)
-    settings = {"assignment": assignment.name, "salt": course.seed_salt, "points": assignment.points,
-                "execute_notebooks": course.grading.execute_notebooks}
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _folder_name(student_id: str) -> str:
@@ -58,15 +55,15 @@ def _folder_name(student_id: str) -> str:
     return f"{name[:MAX_FOLDER_CHARS]}-{digest[:12]}"
 
 
-def folder_names(submissions: Sequence[Submission]) -> list[str]:
-    """A safe, bounded, unique folder name per submission under out_dir/submissions/ (the student id if it can be)."""
-    keys = [submission_key(s) for s in submissions]
-    names = [_folder_name(s.student_id) for s in submissions]
+def folder_names(rows: Sequence[tuple[str, str]]) -> list[str]:
+    """A safe, bounded, unique folder name under out_dir/submissions/ per (student id, key) row: the student id if
+    it can be, else with a piece of the key."""
+    names = [_folder_name(student_id) for student_id, _ in rows]
     owners: dict[str, set[str]] = {}
-    for name, key in zip(names, keys, strict=True):
+    for name, (_, key) in zip(names, rows, strict=True):
         owners.setdefault(name.lower(), set()).add(key)
     return [name if len(owners[name.lower()]) == 1 else f"{name}-{key.rsplit(':', 1)[1][:8]}"
-            for name, key in zip(names, keys, strict=True)]
+            for name, (_, key) in zip(names, rows, strict=True)]
 
 
 def _not_run(submission: Submission, course: Course, assignment_name: str, status: str, error: str,
@@ -135,14 +132,40 @@ class Progress:
         self.stream.flush()
 
 
+class BatchResults(Sequence[GradedSubmission]):
+    """The grades of a batch's submissions, in the order its paths expand to, read from the journal on demand
+    (a batch of any size costs a few bytes per submission here)."""
+
+    def __init__(self, journal: Journal, entries: list[Entry]) -> None:
+        self.journal, self.entries = journal, entries
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    @overload
+    def __getitem__(self, index: int) -> GradedSubmission: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[GradedSubmission]: ...
+
+    def __getitem__(self, index: int | slice) -> GradedSubmission | list[GradedSubmission]:
+        if isinstance(index, slice):
+            return list(self.journal.read(self.entries[index]))
+        return next(self.journal.read([self.entries[index]]))
+
+    def __iter__(self) -> Iterator[GradedSubmission]:
+        return self.journal.read(self.entries)
+
+
 def grade_batch(paths: Sequence[Path | str], out_dir: Path | str, course: Course, assignment_name: str,
-                jobs: int, grader: Grader | None = None,
-                hidden_visibility: str = "after_published") -> list[GradedSubmission]:
+                jobs: int, grader: Grader | None = None, hidden_visibility: str = "after_published",
+                force: bool = False, scheduler: str | None = None) -> BatchResults:
     """Grade every submission under `paths` into `out_dir` (see the module docstring).
 
-    Returns one GradedSubmission per submission, in the order the paths expand to.
+    Returns the grade of every submission, in the order the paths expand to.
     grader -- defaults to the sandboxed run.isolated.grade_submission; a module-level function
     hidden_visibility -- results.json visibility of hidden checks ("after_published", "hidden", ...)
+    force -- grade every submission again, whatever the journal holds
+    scheduler -- grade on a Dask cluster (its scheduler's address, or "local[:N]"; see distributed.py), not here
     """
     from .run.isolated import grade_submission
 
@@ -151,17 +174,12 @@ def grade_batch(paths: Sequence[Path | str], out_dir: Path | str, course: Course
     submissions = load_submissions([Path(p) for p in paths], assignment_name, course)
     keys = [submission_key(s) for s in submissions]
     journal = Journal(out / JOURNAL_NAME, grading_fingerprint(course, assignment_name))
-    done = journal.load()
-    tasks, queued = [], set()
-    for key, submission in zip(keys, submissions, strict=True):
-        if key not in done and key not in queued:
-            queued.add(key)
-            tasks.append(_Task(key, submission))
-    unique = len(set(keys))
-    progress = Progress(unique, unique - len(tasks))
+    index = journal.scan()
+    done = set() if force else index.done(journal.fingerprint)
+    _carry_over(journal, keys, done)
+    tasks = list({key: _Task(key, s) for key, s in zip(keys, submissions, strict=True) if key not in done}.values())
+    progress = Progress(len(set(keys)), len(set(keys)) - len(tasks))
     work = _Work(grader or grade_submission, course, assignment_name)
-    deadline = _deadline(course, assignment_name)
-
     lost_keys: set[str] = set()
 
     def lost(task: _Task, why: str, timed_out: bool, seconds: float) -> dict[str, Any]:
@@ -169,17 +187,49 @@ def grade_batch(paths: Sequence[Path | str], out_dir: Path | str, course: Course
         status = TIMEOUT if timed_out else CRASHED
         return bounded(_not_run(task.submission, course, assignment_name, status, why, seconds)).to_dict()
 
-    for task, value in run_pool(tasks, jobs, work, deadline, lost):
-        graded = GradedSubmission.from_dict(value)
-        if task.key not in lost_keys:  # a lost worker is not journaled: a rerun tries that submission again
-            journal.append(task.key, graded)
-        done[task.key] = graded
+    deadline = _deadline(course, assignment_name)
+    if scheduler is None:
+        finished = run_pool(tasks, jobs, work, deadline, lost)
+    else:
+        from .distributed import run_dask  # dask is optional and slow to import: only when asked for
+
+        finished = run_dask(tasks, scheduler, work, deadline, lost)
+    for task, value in finished:
+        graded = GradedSubmission.from_dict(value).with_facts_of(task.submission)  # members, lateness, ignored
+        # A lost worker may have been the machine's fault: its row is reported, and a rerun grades it again.
+        journal.append(task.key, graded, retry=task.key in lost_keys)
         progress.advance(graded)
     progress.finish()
-    results = [done[key] for key in keys]
-    write_batch_reports(results, folder_names(submissions), out, course.assignment(assignment_name).title,
-                        hidden_visibility)
-    return results
+    _write_reports(journal, out, course, assignment_name, set(keys), hidden_visibility)
+    return BatchResults(journal, [journal.index.latest[key] for key in keys])
+
+
+def _carry_over(journal: Journal, keys: Sequence[str], done: set[str]) -> None:
+    """Make this batch's rows the class's rows for every student it names: a student whose rows change (another
+    file, or one more or fewer) gets their reused grades journaled again, in this batch."""
+    named: dict[str, set[str]] = {}
+    for key in keys:
+        named.setdefault(Entry.student_of(key), set()).add(key)
+    current = journal.index.student_keys()
+    again = [journal.index.latest[k] for student, ks in named.items() if ks != current.get(student, set())
+             for k in sorted(ks & done)]
+    for entry, graded in zip(again, journal.read(again), strict=True):
+        journal.append(entry.key, graded)
+
+
+def _write_reports(journal: Journal, out: Path, course: Course, assignment_name: str, named: set[str],
+                   hidden_visibility: str) -> None:
+    """Every report of the class the journal holds: the gradebook and summary in one pass over its rows, and each
+    row's own reports where this run named it or they are missing."""
+    entries = journal.index.rows()
+    folders = folder_names([(e.student_id, e.key) for e in entries])
+    rows = (ClassRow(graded, folder, entry.fingerprint != journal.fingerprint, entry.key in named)
+            for entry, folder, graded in zip(entries, folders, journal.read(entries), strict=True))
+    assignment = course.assignment(assignment_name)
+    # Columns in the catalogue's order, then any check that only rows graded with older checks have.
+    checks = dict.fromkeys(c.id for c in assignment_checks(assignment)) | journal.index.check_ids
+    write_class_reports(rows, out, assignment.title, list(checks), misconception_explanations(assignment),
+                        hidden_visibility, course_policies(course, assignment_name))
 
 
 def _deadline(course: Course, assignment_name: str) -> float:

@@ -1,18 +1,23 @@
-"""Command line: `autograder check`, `autograder grade`, `autograder release`. Nothing else lives here."""
+"""Command line: `autograder check`, `autograder grade`, `autograder export`, `autograder release`. Nothing else
+lives here."""
 
 import argparse
 import dataclasses
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .course import COURSE_FILE, CourseError, load_course
+
+if TYPE_CHECKING:
+    from .labkit.framework import Check, Result
 
 
 def _check(args: argparse.Namespace) -> int:
     """Public checks, in this process, on one submission: a table, exit 0 only when all pass."""
     from .checks import public_checks
-    from .labkit.inprocess import format_result, format_table, run_checks
+    from .labkit.inprocess import format_result, format_table, run_checks, without_repeats
     from .labkit.notebook import NotebookError, load_functions
 
     checks = public_checks(load_course(args.course).assignment(args.assignment))
@@ -29,9 +34,25 @@ def _check(args: argparse.Namespace) -> int:
     print(format_table(results))
     failures = [r for r in results if not r.passed]
     if failures and args.verbose:
+        texts = without_repeats(failures)
         print()
-        print("\n".join(format_result(r) for r in failures))
+        print("\n".join(format_result(r, texts[r.check_id]) for r in failures))
+    if args.hint:
+        print()
+        print(_hint(checks, results, args))
     return 0 if not failures else 1
+
+
+def _hint(checks: list["Check"], results: list["Result"], args: argparse.Namespace) -> str:
+    """The --hint text: for the first public check (of --function, when given) that did not pass."""
+    from .labkit.hints import hint_text
+
+    failing = next(((c, r) for c, r in zip(checks, results, strict=True)
+                    if not r.passed and args.function in (None, c.function)), None)
+    if failing is None:
+        return f"every public check{f' of {args.function}' if args.function else ''} passes: no hint needed"
+    again = f"For the next hint: --hint {args.hint + 1}" + (f" --function {args.function}" if args.function else "")
+    return hint_text(*failing, args.hint, again)
 
 
 def _make_labkit_importable() -> None:
@@ -62,10 +83,37 @@ def _grade(args: argparse.Namespace) -> int:
         print("name an output folder with --out (or use --json for one submission)", file=sys.stderr)
         return 2
     from .bulk import grade_batch
+    from .policies import PolicyError
 
-    graded = grade_batch(args.paths, args.out, course, course.assignment(args.assignment).name,
-                         args.jobs or course.grading.jobs, hidden_visibility=course.grading.hidden_visibility)
+    try:
+        graded = grade_batch(args.paths, args.out, course, course.assignment(args.assignment).name,
+                             args.jobs or course.grading.jobs, hidden_visibility=course.grading.hidden_visibility,
+                             force=args.force, scheduler=args.scheduler)
+    except PolicyError as error:  # overrides.csv, read when the gradebook is written: every grade is journaled
+        print(f"overrides: {error}; fix it and run again (nothing is graded twice)", file=sys.stderr)
+        return 2
     print(f"graded {len(graded)} submissions -> {args.out}/gradebook.csv, {args.out}/summary.html", file=sys.stderr)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """A grading output folder's gradebook as a file the LMS imports (exports.py documents each format)."""
+    from .exports import GRADEBOOK, export
+
+    if not (args.folder / GRADEBOOK).is_file():
+        print(f"{args.folder} holds no {GRADEBOOK}: grade into it first (autograder grade ... --out)", file=sys.stderr)
+        return 2
+    try:
+        made = export(args.lms, args.folder, load_course(args.course).assignment(args.assignment).title,
+                      args.roster, args.column)
+    except (OSError, ValueError) as error:
+        print(f"cannot export: {error}", file=sys.stderr)
+        return 2
+    for warning in made.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    out = args.out or args.folder / f"{args.lms}.csv"
+    out.write_text(made.text(), encoding="utf-8", newline="")
+    print(f"wrote {out} ({len(made.rows) - 1} rows)", file=sys.stderr)
     return 0
 
 
@@ -93,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="run the public checks on your own notebook or .py (in-process)")
     check.add_argument("submission", type=Path)
     check.add_argument("-v", "--verbose", action="store_true", help="print the feedback of every failed check")
+    check.add_argument("--hint", type=int, nargs="?", const=1, default=0, metavar="LEVEL",
+                       help="a hint for the first check that does not pass: 1 (the default) a nudge, 2 the rule")
+    check.add_argument("--function", default=None, help="with --hint: the first failing check of this function")
     check.set_defaults(run=_check)
 
     grade = commands.add_parser("grade", help="grade submissions in sandboxed processes (public and hidden checks)")
@@ -100,9 +151,23 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", type=Path, help="output folder: gradebook, feedback, results.json, summary")
     grade.add_argument("--jobs", type=int, default=None, help="parallel workers (default: course.toml)")
     grade.add_argument("--json", action="store_true", help="print one submission's results.json to stdout")
+    grade.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="grade on a Dask cluster: its scheduler (tcp://HOST:8786), or local[:N] to start N workers "
+                            "here (see the README)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade again what the journal in --out already holds under the same checks and settings")
     grade.add_argument("--execute-notebooks", action="store_true",
                        help="run every code cell of a notebook (IPython, in the sandbox) before the checks")
     grade.set_defaults(run=_grade)
+
+    export = commands.add_parser("export", help="turn a grading output folder into a gradebook an LMS imports")
+    export.add_argument("lms", choices=["canvas", "moodle", "csv"])
+    export.add_argument("folder", type=Path, help="the output folder of `grade` (its gradebook.csv)")
+    export.add_argument("--out", type=Path, help="the file to write (default: FOLDER/<lms>.csv)")
+    export.add_argument("--roster", type=Path, help="the LMS's own export to fill in: Canvas's gradebook export "
+                        "or Moodle's grading worksheet (matches students by the LMS's ids, keeps its columns)")
+    export.add_argument("--column", help="Canvas: the assignment column, e.g. 'Initialization (1234)'")
+    export.set_defaults(run=_export)
 
     release = commands.add_parser("release", help="rebuild the source notebook and the student release")
     release.add_argument("--check", action="store_true", help="only report whether the committed release is current")

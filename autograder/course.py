@@ -34,6 +34,7 @@ class Grading:
     submission_timeout_seconds: float = 0.0  # wall time for all of a submission's children; 0: derived (below)
     sandbox_uid_base: int = 2_000_000_000  # children run under a fresh uid from this range (as root)
     sandbox_uid_count: int = 65_536
+    warm_start: bool = True  # fork children from a pre-started, pre-imported zygote (bubblewrap as root)
 
     def submission_budget(self, load_timeout: float) -> float:
         """The wall time one submission may use in all: configured, else one load and ten checks' worth of

@@ -7,9 +7,12 @@ of them together, the printed output and every message, each cut with a marker s
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .labkit.framework import Check, Result
+
+if TYPE_CHECKING:
+    from .submission import Submission
 
 MAX_CHECK_TEXT = 4_000  # characters of one check's feedback
 MAX_FIGURE_TEXT = 50_000  # characters of one check's figure data as JSON (a legitimate one is under 10,000)
@@ -19,6 +22,16 @@ MAX_OUTPUT_TEXT = 512_000  # characters of what the code printed (course.toml's 
 MAX_MESSAGE_TEXT = 2_000  # an error, a note, a warning, the student id or the source path
 _MARKER_ROOM = 48  # the longest cut marker, "\n[... cut: <n> more characters]"
 _FIGURE_LEFT_OUT = "\n[figure left out: its data was too large]"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One student a submission belongs to (a Gradescope group has several): the id the gradebook row gets, and the
+    name and email where the LMS gave them."""
+
+    id: str
+    name: str = ""
+    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,11 @@ class GradedSubmission:
     output: str = ""  # what the submission printed (truncated), for the feedback
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # the submission's notes: how its notebook's code was assembled
+    # What the LMS said about the submission (see submission.Submission), for the gradebook and the late policy.
+    members: list[Member] = field(default_factory=list)
+    late: bool = False
+    submitted_at: str | None = None
+    ignored: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -56,7 +74,13 @@ class GradedSubmission:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GradedSubmission":
-        return cls(**{**data, "results": [Result(**r) for r in data["results"]]})
+        return cls(**{**data, "results": [Result(**r) for r in data["results"]],
+                      "members": [Member(**m) for m in data.get("members", [])]})
+
+    def with_facts_of(self, submission: "Submission") -> "GradedSubmission":
+        """This grade with what the LMS said about `submission` (members, lateness, files not graded) attached."""
+        return replace(self, members=list(submission.members), late=submission.late,
+                       submitted_at=submission.submitted_at, ignored=list(submission.ignored))
 
     @classmethod
     def not_run(cls, student_id: str, source_path: str, checks: Iterable[Check], max_points: dict[str, float],

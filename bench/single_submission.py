@@ -50,6 +50,8 @@ from grading_vs_nbgrader import (
     snapshot,
 )
 
+from autograder.nbgrader_compat import course_stamp
+
 RESULTS = ROOT / "bench" / "results" / "single_submission.txt"
 OTTER = Path("/tmp/otter-venv/bin/otter")
 KINDS = {"correct": "correct", "wrong:initialize_he": "wrong (initialize_he at the Xavier scale)"}
@@ -106,6 +108,7 @@ def nbgrader(code: Path, course_dir: Path, folder: Path) -> Contender:
 def otter(executable: Path, code: Path, folder: Path) -> Contender:
     """Otter on an autograder zip with one test per graded function (the notebook's test cells)."""
     assignment = load_course().assignment(ASSIGNMENT)
+    stamp = course_stamp(assignment)  # what the source notebook's hidden cells pass
     release = json.loads(assignment.release_notebook.read_text())
     functions = [c["metadata"]["nbgrader"]["grade_id"].removeprefix("test_") for c in release["cells"]
                  if c["metadata"].get("nbgrader", {}).get("grade") and not c["metadata"]["nbgrader"]["solution"]]
@@ -115,7 +118,7 @@ def otter(executable: Path, code: Path, folder: Path) -> Contender:
         # The kernel's own namespace, not the doctest's globals(): doctest runs on a copy, so a check that
         # replaces a collaborator (gradient_check's backward) would not reach the student's functions.
         code_lines = (">>> from autograder.nbgrader_compat import grade_function\n"
-                      f">>> grade_function({function!r}, __import__('__main__').__dict__)\n{points!r}")
+                      f">>> grade_function({function!r}, __import__('__main__').__dict__, {stamp!r})\n{points!r}")
         test = {"name": function, "points": points, "suites": [{
             "type": "doctest", "scored": True, "setup": "", "teardown": "",
             "cases": [{"code": code_lines, "hidden": False, "locked": False}]}]}

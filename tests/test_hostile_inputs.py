@@ -15,7 +15,7 @@ from conftest import REFERENCE, reference_source
 from grading_helpers import tight_course
 from test_submission import NOTEBOOK_BYTES, _zip
 
-from autograder.bulk import folder_names, grade_batch
+from autograder.bulk import folder_names, grade_batch, submission_key
 from autograder.graded import MAX_CHECK_TEXT, MAX_SUBMISSION_TEXT, GradedSubmission, bounded
 from autograder.journal import JOURNAL_NAME
 from autograder.labkit.framework import Result
@@ -157,7 +157,7 @@ def test_overlong_ids_stay_distinct_folders() -> None:
     from autograder.submission import Submission
 
     rows = [Submission("y" * 500 + tail, Path(tail), "python", "x") for tail in ("a", "b")]
-    first, second = folder_names(rows)
+    first, second = folder_names([(s.student_id, submission_key(s)) for s in rows])
     assert first != second and len(first) <= 100 and len(second) <= 100
 
 

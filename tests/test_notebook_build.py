@@ -9,6 +9,7 @@ from nbgrader.preprocessors import CheckCellMetadata
 from autograder.checks import assignment_checks
 from autograder.course import load_course
 from autograder.labkit.framework import check_seed
+from autograder.nbgrader_compat import course_stamp
 from autograder.release.notebook import (
     LessonError,
     build_notebook,
@@ -23,6 +24,7 @@ REFERENCE = ASSIGNMENT.reference.read_text()
 FUNCTIONS = reference_functions(REFERENCE)
 NOTEBOOK = nbformat.read(ASSIGNMENT.source_notebook, as_version=4)
 PUBLICLY_CHECKED = publicly_checked(ASSIGNMENT)
+STAMP = course_stamp(ASSIGNMENT)
 
 
 def nbgrader_cells(**wanted: object) -> list:
@@ -78,15 +80,15 @@ def test_test_cells_are_worth_the_points_of_course_toml() -> None:
         function = cell.metadata.nbgrader.grade_id.removeprefix("test_")
         assert cell.metadata.nbgrader.locked is True
         assert cell.metadata.nbgrader.points == ASSIGNMENT.function_points(function) > 0
-        assert cell.source == source_of_test_cell(function, PUBLICLY_CHECKED)
+        assert cell.source == source_of_test_cell(function, PUBLICLY_CHECKED, STAMP)
 
 
 def test_a_test_cell_checks_publicly_and_grades_in_a_hidden_region() -> None:
-    assert source_of_test_cell("initialize_he", frozenset({"initialize_he"})) == (
+    assert source_of_test_cell("initialize_he", frozenset({"initialize_he"}), "initialization-abc") == (
         'check(initialize_he)\n### BEGIN HIDDEN TESTS\n'
         'from autograder.nbgrader_compat import grade_function  # noqa: E402\n\n'
-        'grade_function("initialize_he", globals())\n### END HIDDEN TESTS')
-    assert "check(" not in source_of_test_cell("q_symmetry", frozenset({"initialize_he"}))
+        'grade_function("initialize_he", globals(), "initialization-abc")\n### END HIDDEN TESTS')
+    assert "check(" not in source_of_test_cell("q_symmetry", frozenset({"initialize_he"}), "initialization-abc")
 
 
 def test_the_setup_cell_is_the_first_code_cell_locked_and_cheap() -> None:
@@ -111,7 +113,7 @@ def test_code_cells_come_from_python_fences_only() -> None:
     lesson = "Intro\n\n```text\nnot code\n```\n\n```python setup\nimport numpy as np\n```\n\n```python\nx = 1\n```\n"
     lesson += "<!-- answer: f -->\n<!-- test: f -->\n"
     reference = 'def f():\n    """Doc."""\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n'
-    nb = nbformat.reads(build_notebook(lesson, reference, lambda _: 2.0, frozenset({"f"})), as_version=4)
+    nb = nbformat.reads(build_notebook(lesson, reference, lambda _: 2.0, frozenset({"f"}), "stamp"), as_version=4)
     assert [c.cell_type for c in nb.cells] == ["markdown", "code", "code", "code", "code"]
     assert "not code" in nb.cells[0].source
     assert nb.cells[3].source == reference.rstrip("\n")
@@ -128,14 +130,14 @@ def test_code_cells_come_from_python_fences_only() -> None:
 def test_a_malformed_lesson_is_refused(lesson: str, problem: str) -> None:
     reference = 'def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n'
     with pytest.raises(LessonError, match=problem):
-        build_notebook(lesson, reference, lambda _: 1.0, frozenset())
+        build_notebook(lesson, reference, lambda _: 1.0, frozenset(), "stamp")
 
 
 def test_a_function_without_points_is_refused() -> None:
     lesson = "```python setup\nimport numpy\n```\n<!-- answer: f -->\n<!-- test: f -->"
     reference = 'def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n'
     with pytest.raises(LessonError, match="no points"):
-        build_notebook(lesson, reference, lambda _: 0.0, frozenset())
+        build_notebook(lesson, reference, lambda _: 0.0, frozenset(), "stamp")
 
 
 def test_every_function_a_check_calls_is_answered_before_that_checks_test_cell() -> None:

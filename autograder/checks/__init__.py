@@ -29,6 +29,11 @@ def answer_key(assignment: Assignment) -> tuple[Question, ...]:
     return tuple(grading(assignment).QUESTIONS)
 
 
+def misconception_explanations(assignment: Assignment) -> dict[str, str]:
+    """{misconception id: what the mistake is, in plain words} of an assignment's catalogue, for the class summary."""
+    return {m.id: m.explanation for m in grading(assignment).CATALOGUE}
+
+
 def assignment_samples(assignment: Assignment) -> dict[str, str]:
     """{file name: text} of an assignment's bundled sample submissions, made from its reference and catalogue."""
     package = grading(assignment)

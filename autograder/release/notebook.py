@@ -12,8 +12,8 @@ The lesson (solutions/<assignment>/lesson.md) is a Markdown document with a few 
   reference.py (with its `### BEGIN SOLUTION` regions); its grade_id is the first name, f.
 - `<!-- test: f -->` becomes the test cell of f: `check(f)` for the student (or, when no public check is about f,
   as for the conceptual questions unless the release ships their answer key, a comment saying so) plus a hidden
-  call of the grader, worth
-  `function_points(f)` from course.toml.
+  call of the grader, stamped with the course it was built for (nbgrader_compat.course_stamp), worth
+  `function_points(f)` from course.toml. Under `nbgrader validate`, `check(f)` raises when a check does not pass.
 
 The build is an ordered pipeline of small steps (like nbgrader's preprocessors), each taking and returning
 the list of cells; `build_notebook` runs them and serializes the result deterministically.
@@ -30,6 +30,7 @@ import nbformat
 from autograder.checks import answer_key, assignment_checks
 from autograder.course import Assignment
 from autograder.labkit.framework import PUBLIC
+from autograder.nbgrader_compat import course_stamp
 
 LESSON_FILE = "lesson.md"
 SETUP_ID = "setup"
@@ -44,7 +45,7 @@ TEST_TEMPLATE = """{visible}
 ### BEGIN HIDDEN TESTS
 from autograder.nbgrader_compat import grade_function{noqa}
 
-grade_function("{name}", globals())
+grade_function("{name}", globals(), "{stamp}")
 ### END HIDDEN TESTS"""
 
 
@@ -68,12 +69,13 @@ class Cell:
 
 @dataclass(frozen=True)
 class Context:
-    """What the steps need besides the cells: the reference's function sources, the points of a function, and
-    the functions that public checks are about."""
+    """What the steps need besides the cells: the reference's function sources, the points of a function, the
+    functions that public checks are about, and the course stamp of the hidden grader calls."""
 
     functions: dict[str, str]
     points: Callable[[str], float]
     publicly_checked: frozenset[str]
+    stamp: str
 
 
 Step = Callable[[list[Cell], Context], list[Cell]]
@@ -150,17 +152,17 @@ def fill_answers(cells: list[Cell], context: Context) -> list[Cell]:
     return filled
 
 
-def source_of_test_cell(name: str, publicly_checked: frozenset[str]) -> str:
+def source_of_test_cell(name: str, publicly_checked: frozenset[str], stamp: str) -> str:
     """The source of the test cell of function `name`."""
     if name in publicly_checked:  # the import follows code, which linters flag in a notebook: say it is meant
-        return TEST_TEMPLATE.format(visible=f"check({name})", noqa="  # noqa: E402", name=name)
-    return TEST_TEMPLATE.format(visible=NO_PUBLIC_CHECK, noqa="", name=name)
+        return TEST_TEMPLATE.format(visible=f"check({name})", noqa="  # noqa: E402", name=name, stamp=stamp)
+    return TEST_TEMPLATE.format(visible=NO_PUBLIC_CHECK, noqa="", name=name, stamp=stamp)
 
 
 def fill_tests(cells: list[Cell], context: Context) -> list[Cell]:
     """Test cells get the public check call (where there is a public check) and the hidden grader call."""
-    return [replace(c, source=source_of_test_cell(c.names[0], context.publicly_checked)) if c.kind == TEST else c
-            for c in cells]
+    return [replace(c, source=source_of_test_cell(c.names[0], context.publicly_checked, context.stamp))
+            if c.kind == TEST else c for c in cells]
 
 
 def _nbgrader(grade_id: str, *, solution: bool, grade: bool, locked: bool, points: float | None = None) -> dict:
@@ -234,9 +236,9 @@ def to_notebook(cells: list[Cell]) -> nbformat.NotebookNode:
 
 
 def build_notebook(lesson_text: str, reference_source: str, points: Callable[[str], float],
-                   publicly_checked: frozenset[str]) -> str:
+                   publicly_checked: frozenset[str], stamp: str) -> str:
     """Lesson source + reference -> the source notebook's text (deterministic: same inputs, same bytes)."""
-    context = Context(reference_functions(reference_source), points, publicly_checked)
+    context = Context(reference_functions(reference_source), points, publicly_checked, stamp)
     cells = parse_lesson(lesson_text)
     for step in PIPELINE:
         cells = step(cells, context)
@@ -247,7 +249,7 @@ def build_source_notebook(assignment: Assignment) -> str:
     """The source notebook's text for `assignment`, from its lesson.md, reference.py, course.toml and checks."""
     lesson = (assignment.source / LESSON_FILE).read_text()
     return build_notebook(lesson, assignment.reference.read_text(), assignment.function_points,
-                          publicly_checked(assignment))
+                          publicly_checked(assignment), course_stamp(assignment))
 
 
 def publicly_checked(assignment: Assignment) -> frozenset[str]:

@@ -1,8 +1,11 @@
 """What the reports share: atomic file writes, status words, and the check order of a submission."""
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from ..graded import GradedSubmission
 from ..labkit.framework import CRASHED, FAILED, PASSED, TIMEOUT
@@ -43,15 +46,22 @@ def check_ids(graded: GradedSubmission) -> list[str]:
     return ids + [c for c in graded.max_points if c not in ids]
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write a file so that readers (and a resumed batch) see the old content or the new, never a part."""
+@contextlib.contextmanager
+def atomic_open(path: Path) -> Iterator[BinaryIO]:
+    """A file to write `path` through, so that readers (and a resumed batch) see the old content or the new,
+    never a part: it replaces `path` when the block ends, and vanishes if the block raises."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
+            yield handle
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write a whole file atomically (see atomic_open)."""
+    with atomic_open(path) as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
