@@ -2,11 +2,11 @@
 
 The client (the `grade` command) keeps the journal and the reports; the cluster only grades.
 - The work (grader, course, settings) goes to each worker once, in a worker plugin that workers joining later get
-  too, with the bytes of the only course files grading reads: each assignment's reference.py and release notebook
-  (its setup cell is every submission's preamble). A worker needs this package and bubblewrap, not the course's
-  folder. A worker whose grading fingerprint (its grading code and version, the shipped reference and settings)
-  differs from the client's fails every task with GraderMismatchError, which stops the batch: another grader's
-  grades must not enter the journal.
+  too, with the bytes of the only course files grading reads: each assignment's reference.py, kit/ and grading/
+  (plugin.py) and its release notebook (its setup cell is every submission's preamble). A worker needs this package
+  and bubblewrap, not the course's folder. A worker whose grading fingerprint (its grading code and version, the
+  shipped assignment files and settings) differs from the client's fails every task with GraderMismatchError, which
+  stops the batch: another grader's grades must not enter the journal.
 - A task carries one submission (its code as text, never a path to read); its value comes back as plain data.
 - Dask runs the tasks of a worker that died again on another worker. A task's future completes once and is yielded
   only then, so the journal gets one line per task whatever the retries. When Dask gives up (the task was on
@@ -60,8 +60,14 @@ class CourseWork(Protocol):
 class _CourseFiles:
     """The bytes of what grading reads of one assignment's files."""
 
-    reference: bytes
-    release_notebook: bytes | None  # None: the course has no release yet (grading then uses the default preamble)
+    source: dict[str, bytes]  # path relative to the assignment folder -> bytes: reference.py, kit/, grading/
+    release_notebook: bytes | None  # None: the course has no release yet (grading then uses the source's setup)
+
+
+def _assignment_sources(assignment: Assignment) -> dict[str, bytes]:
+    """The files of the assignment folder that grading reads: its reference, kit/ and grading/ (plugin.py)."""
+    paths = [assignment.reference, *sorted(assignment.kit.glob("*.py")), *sorted(assignment.grading.glob("*.py"))]
+    return {p.relative_to(assignment.source).as_posix(): p.read_bytes() for p in paths}
 
 
 def _course_files(course: Course) -> dict[str, _CourseFiles]:
@@ -70,23 +76,24 @@ def _course_files(course: Course) -> dict[str, _CourseFiles]:
         path = assignment.release_notebook
         return path.read_bytes() if path.is_file() else None
 
-    return {name: _CourseFiles(a.reference.read_bytes(), release(a)) for name, a in course.assignments.items()}
+    return {name: _CourseFiles(_assignment_sources(a), release(a)) for name, a in course.assignments.items()}
 
 
 def _placed(course: Course, files: dict[str, _CourseFiles], root: Path) -> Course:
     """The course with each assignment's files written under `root` and its paths pointing there."""
     assignments = {}
     for name, assignment in course.assignments.items():
-        # The reference's folder keeps its name: the reference module is named after it.
-        source = root / name / assignment.reference.parent.name
+        # The assignment folder keeps its name: the reference module is named after it.
+        source = root / name / assignment.source.name
         release = root / name / "release"
-        source.mkdir(parents=True)
+        for relative, data in files[name].source.items():
+            (source / relative).parent.mkdir(parents=True, exist_ok=True)
+            (source / relative).write_bytes(data)
         release.mkdir()
-        (source / assignment.reference.name).write_bytes(files[name].reference)
         if files[name].release_notebook is not None:
             (release / assignment.notebook).write_bytes(files[name].release_notebook)
-        assignments[name] = dataclasses.replace(assignment, source=source, reference=source / assignment.reference.name,
-                                                release=release)
+        reference = source / assignment.reference.relative_to(assignment.source)
+        assignments[name] = dataclasses.replace(assignment, source=source, reference=reference, release=release)
     return dataclasses.replace(course, assignments=assignments, overrides=None)  # overrides apply on the client
 
 

@@ -12,7 +12,7 @@ and returns a new row with the overrides applied and the POLICY_COLUMNS filled i
 overrides.csv (the course folder's, or `[grading] overrides = "path"` in course.toml), UTF-8, one header line:
 
     student,check,points,reason[,assignment]
-    lovelace_12345,initialize_he.scale,1,regraded by hand: the scale was right
+    lovelace_12345,some_function.some_check,1,regraded by hand: the scale was right
     hopper_23456,total,38,academic integrity decision
     turing_34567,late,0,extension granted (doctor's note)
 

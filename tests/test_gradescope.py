@@ -90,7 +90,8 @@ def test_zip_holds_setup_run_and_the_whole_grader(bundle: Path) -> None:
     assert "tomli" in setup  # Ubuntu 22.04's python3 is 3.10, which has no tomllib
     assert (source / "run_autograder").stat().st_mode & stat.S_IXUSR
     for path in ("autograder/run/isolated.py", "course.toml", "solutions/initialization/reference.py",
-                 "solutions/initialization/labkit/plan.py", "assignments/initialization/initialization.ipynb"):
+                 "solutions/initialization/kit/public_checks.py", "solutions/initialization/grading/hidden.py",
+                 "assignments/initialization/initialization.ipynb", "assignments/initialization/labkit/plan.py"):
         assert (source / path).is_file(), path
     assert not list(source.rglob("__pycache__"))
 

@@ -5,8 +5,8 @@ A question is a function `q_<topic>()` in the notebook. A multiple-choice one re
 turns one `Question` (a row of an assignment's answer key) into a `Check`:
 - the grader builds hidden ones from the answer key it keeps on the trusted side;
 - a release built with `reveal_answers = true` (course.toml) ships the key as `labkit/answers.json`, and
-  `self_checks()` builds the same checks from it, so `check(q_symmetry)` tells a self-study learner what the
-  grader would say. Without that file there are no self-checks, and this module holds no answer.
+  `self_checks()` builds the same checks from it, so `check(...)` on a question tells a self-study learner what
+  the grader would say. Without that file there are no self-checks, and this module holds no answer.
 """
 
 import json
