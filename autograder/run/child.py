@@ -16,7 +16,8 @@ Before anything else it leaves the session keyring it inherited for a new one of
 keyring is shared with the grader or another submission. os._exit says its code before ending the process, so
 that an exit code is never mistaken for a signal (bubblewrap reports a signal n as exit code 128 + n).
 Nothing it sends is trusted: the parent decodes it strictly and judges it itself.
-This file runs from a private runtime copy next to labkit, never from the repository.
+This file runs from a private runtime copy next to labkit, never from the repository: started cold as above, or
+imported by the warm-start zygote (zygote.py), whose fork calls run() with the same arguments.
 """
 
 import builtins
@@ -138,9 +139,11 @@ def report_exits(send: Callable[[dict], None], flush_output: Callable[[], None],
     os._exit = posix._exit = _exit
 
 
-def main() -> None:
-    result_fd = int(sys.argv[1])
-    apply_limits(*map(int, sys.argv[2:6]))
+def main(arguments: list[str]) -> None:
+    """Serve one request; `arguments` are the command line's after the program (RESULT_FD, the limits, the
+    package folders)."""
+    result_fd = int(arguments[0])
+    apply_limits(*map(int, arguments[1:5]))
     own_session_keyring()
     lines = sys.stdin.buffer.read().decode().split("\n")
     header = json.loads(lines[0])
@@ -152,8 +155,10 @@ def main() -> None:
         raise RuntimeError("the grader could not clear this sandbox uid's kernel keyrings")
     # Started with -S: labkit's folder first, then the interpreter's package folders (no .pth processing);
     # site's exit(), quit() and help() exist as in any Python session, since student code may call them.
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    sys.path += sys.argv[6:]
+    # (Forked by the zygote, they are there already.)
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:0] = [] if here in sys.path else [here]
+    sys.path += [d for d in arguments[5:] if d not in sys.path]
     import site
 
     site.setquit()
@@ -246,6 +251,17 @@ def run_plans(lines: list[str], namespace: dict, send: Callable[[dict], None], f
         send({"plan": index, "observation": observation})
 
 
-if __name__ == "__main__":
-    main()
+def run(arguments: list[str]) -> None:
+    """main(arguments), then end the process: a cold child's whole life, and a forked one's (see zygote.py)."""
+    try:
+        main(arguments)
+    except BaseException:
+        traceback.print_exc()
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        REAL_EXIT(1)
     REAL_EXIT(0)  # do not wait for threads the student's code left running
+
+
+if __name__ == "__main__":
+    run(sys.argv[1:])

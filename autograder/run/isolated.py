@@ -241,7 +241,7 @@ class _Session:
             finally:
                 os.close(write_fd)
         try:
-            return child, _Channel(read_fd, os.pidfd_open(child.process.pid))
+            return child, _Channel(read_fd, child.pidfd())
         except BaseException:  # never leave a started child, or our end of its channel, behind
             child.kill()
             os.close(read_fd)

@@ -161,9 +161,9 @@ def _make_v1(name: str, memory_bytes: int, processes: int, made: list[Path]) -> 
     return Cgroup(dirs, 1)
 
 
-def sandbox_processes(root: int, uid: int | None) -> set[int]:
-    """The process `root`, all its descendants, and every process of `uid` (where it is the sandbox's own):
-    grandchildren that detached from the tree still run under the uid."""
+def sandbox_processes(root: int | None, uid: int | None) -> set[int]:
+    """The process `root` (if any), all its descendants, and every process of `uid` (where it is the sandbox's
+    own): grandchildren that detached from the tree still run under the uid."""
     children: dict[int, list[int]] = {}
     of_uid = set()
     for entry in os.scandir("/proc"):
@@ -178,7 +178,7 @@ def sandbox_processes(root: int, uid: int | None) -> set[int]:
         children.setdefault(parent, []).append(int(entry.name))
         if uid is not None and owner == uid:
             of_uid.add(int(entry.name))
-    found, todo = set(), [root]
+    found, todo = set(), [] if root is None else [root]
     while todo:
         pid = todo.pop()
         if pid not in found:
@@ -199,7 +199,7 @@ def resident_bytes(pids: set[int]) -> int:
 class Watchdog:
     """Where no cgroup can be made: kill all of a child's processes once together they hold more than the limit."""
 
-    def __init__(self, root: int, uid: int | None, limit_bytes: int) -> None:
+    def __init__(self, root: int | None, uid: int | None, limit_bytes: int) -> None:
         self.root, self.uid, self.limit = root, uid, limit_bytes
         self.tripped = False
         self._stop = threading.Event()

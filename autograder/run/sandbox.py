@@ -12,6 +12,9 @@ children run under a uid of their own, fresh from course.toml's range, whose ker
 cleared before and after it; all of them share one memory and process limit (a cgroup, else a watchdog; see
 memory.py).
 Both levels give the child the same fixed environment (no proxies, no grading marker).
+Warm start (bubblewrap as root, course.toml's `warm_start`): instead of a new bubblewrap sandbox and interpreter
+per child, a zygote per grading process, sandboxed once with numpy and labkit loaded, forks each child, which
+enters the submission's cgroup, uid and namespaces of its own before any of its code runs (zygote.py, warm.py).
 """
 
 import compileall
@@ -40,6 +43,7 @@ import numpy
 
 from .. import labkit
 from ..course import Grading
+from . import warm
 from .memory import Cgroup, Watchdog, make_cgroup
 from .uids import UidLease, lease_uid, range_conflicts
 
@@ -52,6 +56,11 @@ PROBE_UID = 65534  # `nobody`: the uid the one-off test of bubblewrap (no studen
 SHARED_TEMP = ("/tmp", "/var/tmp", "/dev/shm")  # where any uid may leave files (under rlimits)
 _groups = itertools.count()
 CHILD = Path(__file__).resolve().parent / "child.py"
+ZYGOTE = Path(__file__).resolve().parent / "zygote.py"
+PROGRAMS = (CHILD, ZYGOTE)  # what runs inside the sandbox besides labkit
+# What the zygote needs to set each fork up (zygote.py): its uid, mount and namespace calls, emptying its
+# bounding set. Every fork drops them all before any submission code runs.
+ZYGOTE_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_SYS_ADMIN", "CAP_SETPCAP")
 RUNTIME_INSIDE = "/opt/runtime"  # where the runtime dir appears inside the bubblewrap sandbox
 
 # The child's whole environment, plus HOME, TMPDIR and PWD (its private directory). Thread counts keep BLAS
@@ -112,7 +121,7 @@ def package_dirs() -> list[str]:
 
 
 def runtime_dir() -> Path:
-    """A world-readable copy of labkit and the child program: the only code of ours the child sees.
+    """A world-readable copy of labkit and the child and zygote programs: the only code of ours the child sees.
 
     labkit is the general kit plus the active assignment's kit (autograder.labkit's package path, plugin.py).
     One folder per version of that code, shared by every grading process (workers end without running
@@ -129,7 +138,7 @@ def _runtime_for(labkit_dirs: tuple[str, ...]) -> Path:
     for folder in map(Path, labkit_dirs):  # a later folder (the assignment's kit) wins over the general kit
         files.update({p.name: p for p in sorted(folder.glob("*.py")) if not p.name.startswith(("test_", "conftest"))})
     digest = hashlib.sha256()
-    for name, path in [*sorted(files.items()), ("child.py", CHILD)]:
+    for name, path in [*sorted(files.items()), *((program.name, program) for program in PROGRAMS)]:
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     root = Path(tempfile.gettempdir()) / f"labrt-{digest.hexdigest()[:20]}"
     if not root.exists():
@@ -137,7 +146,8 @@ def _runtime_for(labkit_dirs: tuple[str, ...]) -> Path:
         (staging / "labkit").mkdir()
         for name, path in files.items():
             shutil.copyfile(path, staging / "labkit" / name)
-        shutil.copy(CHILD, staging / "child.py")
+        for program in PROGRAMS:
+            shutil.copy(program, staging / program.name)
         compileall.compile_dir(staging, quiet=1)
         for path in [staging, *staging.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
@@ -174,7 +184,7 @@ def _ancestors(path: Path) -> list[Path]:
     return [p for p in reversed(path.parents) if p != Path("/")]
 
 
-def _bwrap_command(scratch_mb: int, uid: int | None) -> list[str]:
+def _bwrap_command(scratch_mb: int, uid: int | None, capabilities: Sequence[str] = ()) -> list[str]:
     command = ["bwrap", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
                "--die-with-parent", "--new-session", "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
@@ -200,6 +210,8 @@ def _bwrap_command(scratch_mb: int, uid: int | None) -> list[str]:
                 "--ro-bind", str(runtime_dir()), RUNTIME_INSIDE, "--proc", "/proc", "--dev", "/dev",
                 "--size", str(scratch_mb * 2**20), "--perms", "1777", "--tmpfs", "/tmp", "--chdir", "/tmp",
                 "--cap-drop", "ALL"]
+    for capability in capabilities:
+        command += ["--cap-add", capability]
     if uid is not None:
         command += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
                     "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
@@ -358,7 +370,7 @@ def _remove_ipc_of(uid: int) -> None:
 class Child:
     """A running child process and how to get rid of it completely."""
 
-    process: subprocess.Popen
+    process: subprocess.Popen | warm.Forked
     box: Confinement
     workdir: str | None
     watchdog: Watchdog | None
@@ -377,8 +389,11 @@ class Child:
             self.watchdog.stop()
         if self.box.cgroup is not None:
             self.box.cgroup.kill()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
+        if isinstance(self.process, warm.Forked):
+            self.process.kill()
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
         if self.level == RLIMITS and self.uid is not None:
             # Grandchildren may have left the process group: kill every process of the child's uid.
             subprocess.run(["kill", "-KILL", "-1"], user=self.uid, group=self.uid, extra_groups=[],
@@ -388,6 +403,12 @@ class Child:
             _wait_until_gone(self.uid)
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def pidfd(self) -> int:
+        """A new pidfd of the child: readable once it has ended."""
+        if isinstance(self.process, warm.Forked):
+            return os.dup(self.process.pidfd)
+        return os.pidfd_open(self.process.pid)
 
     def ran_out_of_memory(self) -> bool:
         """Was it (or a process it started) killed for holding more than the submission's memory limit?"""
@@ -418,7 +439,13 @@ def _command(box: Confinement) -> tuple[list[str], dict[str, str], str | None]:
 
 def start_child(box: Confinement, grading: Grading, stdin_fd: int, result_fd: int, output_fd: int) -> Child:
     """Start the child program in the submission's confinement: it reads its request on stdin_fd, answers on
-    result_fd, and its own stdout and stderr go to output_fd."""
+    result_fd, and its own stdout and stderr go to output_fd. Forked by the zygote where warm start applies."""
+    if box.level == BUBBLEWRAP and box.uid is not None and grading.warm_start:
+        forked = _fork_child(box, grading, [stdin_fd, result_fd, output_fd])
+        if forked is not None:
+            # The watchdog counts the submission's uid: the zygote's forks above it are the grader's.
+            watchdog = None if box.cgroup is not None else Watchdog(None, box.uid, grading.memory_mb * 2**20)
+            return Child(forked, box, None, watchdog)
     command, env, workdir = _command(box)
     # -S skips site's .pth processing (~30 ms a child): the child puts the package folders on sys.path itself.
     command += [str(result_fd), *limits_for(grading, box.uid).argv(), *package_dirs()]
@@ -431,6 +458,36 @@ def start_child(box: Confinement, grading: Grading, stdin_fd: int, result_fd: in
         raise
     watchdog = None if box.cgroup is not None else Watchdog(process.pid, box.uid, grading.memory_mb * 2**20)
     return Child(process, box, workdir, watchdog)
+
+
+def _zygote_command() -> list[str]:
+    """The zygote's sandbox: the children's, run as root with the capabilities it needs to set each fork up."""
+    return [*_bwrap_command(1, None, ZYGOTE_CAPABILITIES), sys.executable, "-I", "-S",
+            f"{RUNTIME_INSIDE}/{ZYGOTE.name}", *package_dirs()]
+
+
+def _fork_child(box: Confinement, grading: Grading, fds: list[int]) -> warm.Forked | None:
+    """A child forked by this process's zygote (started, or started again, as needed); None where none starts."""
+    assert box.uid is not None
+    request = {"uid": box.uid, "scratch_mb": SCRATCH_MB,
+               "arguments": [*limits_for(grading, box.uid).argv(), *package_dirs()]}
+    procs = [] if box.cgroup is None else [os.open(p, os.O_WRONLY | os.O_CLOEXEC) for p in box.cgroup.procs_files]
+    env = {**BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "PWD": "/tmp"}
+    try:
+        for _ in range(2):  # a zygote that died since its last fork is started again, once
+            zygote = warm.zygote(_zygote_command(), env)
+            if zygote is None:
+                return None
+            try:
+                return zygote.fork(request, [*fds, *procs])
+            except warm.ZygoteGone as error:
+                if zygote.alive():
+                    raise SandboxUnavailableError(f"the warm-start sandbox could not set a child up: {error}") \
+                        from None
+        raise SandboxUnavailableError("the warm-start zygote died twice in a row")
+    finally:
+        for fd in procs:
+            os.close(fd)
 
 
 def run_helper(box: Confinement, grading: Grading, request: dict, timeout: float) -> dict:
