@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from autograder.labkit import fakes
-from autograder.labkit.plan import AGAIN, call, execute, fake, ref, rng, tuples
+from autograder.labkit import fakes, plain
+from autograder.labkit.plan import AGAIN, call, compact, execute, fake, ref, rng, tuples
 
 
 def test_refs_pass_the_original_object_and_rngs_are_fresh_generators() -> None:
@@ -121,3 +121,16 @@ def test_misusing_a_fake_is_the_callers_error_with_the_fakes_words() -> None:
                                                 activation="tanh")]
     failure = execute(plan, namespace)["failure"]
     assert failure["kind"] == "error" and "activation='relu'" in failure["message"] and "'tanh'" in failure["message"]
+
+
+def test_compact_inputs_travel_as_float32_and_arrive_as_float64() -> None:
+    seen = {}
+
+    def stats(W):
+        seen["dtype"], seen["W"] = W.dtype, W
+        return float(W.sum())
+
+    W = np.random.default_rng(0).standard_normal((3, 4))
+    execute([call("s", "stats", compact(W), returns="float")], {"stats": stats})
+    assert seen["dtype"] == np.float64 and np.array_equal(seen["W"], W.astype(np.float32).astype(np.float64))
+    assert "float32" in plain.dumps(compact(W))  # half the bytes on the channel
