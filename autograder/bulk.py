@@ -9,6 +9,7 @@ and keeps the rest of the class: per student, the rows of the last batch that na
 and run it again: it finishes the rest, grades nothing twice, and its outputs equal an uninterrupted run's.
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -179,7 +180,10 @@ def grade_batch(paths: Sequence[Path | str], out_dir: Path | str, course: Course
     _carry_over(journal, keys, done)
     tasks = list({key: _Task(key, s) for key, s in zip(keys, submissions, strict=True) if key not in done}.values())
     progress = Progress(len(set(keys)), len(set(keys)) - len(tasks))
-    work = _Work(grader or grade_submission, course, assignment_name)
+    # Where the sandbox cannot hide them by itself (rlimits), the output and every submission must be unreadable
+    # to a submission's code: the grader proves it before grading (run/isolated.py), or refuses.
+    private = (out.resolve(), *(Path(p).resolve() for p in paths))
+    work = _Work(grader or functools.partial(grade_submission, private=private), course, assignment_name)
     lost_keys: set[str] = set()
 
     def lost(task: _Task, why: str, timed_out: bool, seconds: float) -> dict[str, Any]:
