@@ -24,7 +24,9 @@ from .course import Assignment, Course
 PACKAGE = Path(__file__).resolve().parent
 DISTRIBUTION = "weight-init-lab"
 GRADING_CODE = ("labkit", "checks", "run", "submission.py", "graded.py")  # relative to the package
-IGNORED_SETTINGS = frozenset({"jobs", "hidden_visibility", "sandbox_uid_base", "sandbox_uid_count"})
+# How many workers, who sees hidden results, which uids, and whether children are forked from a zygote (a warm child
+# runs the same code on the same inputs as a cold one) decide no grade.
+IGNORED_SETTINGS = frozenset({"jobs", "hidden_visibility", "sandbox_uid_base", "sandbox_uid_count", "warm_start"})
 
 
 def _files(entry: Path) -> list[Path]:
