@@ -124,3 +124,12 @@ def test_a_transposed_initializer_is_explained_once_in_the_whole_report():
     assert sum(not r.passed for r in results) >= 4
     assert markdown.count("the Coursera course uses") == 1 and markdown.count(transposed.explanation) == 1
     assert "the rest as explained under `initialize_he.shapes` above" in markdown
+
+
+def test_a_public_check_names_its_first_problems_and_counts_the_rest() -> None:
+    from autograder.labkit.compare import SHOWN_PROBLEMS, all_or_nothing
+
+    verdict = all_or_nothing([f"problem {i}" for i in range(SHOWN_PROBLEMS + 4)])
+    assert verdict.score == 0.0 and verdict.feedback.count("problem") == SHOWN_PROBLEMS
+    assert verdict.feedback.endswith("(+4 more like these)")
+    assert all_or_nothing(["only one"]).feedback == "only one"

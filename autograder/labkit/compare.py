@@ -76,8 +76,12 @@ def section_reference(section: str) -> str:
     return SECTION_REFERENCE.format(section) if section else ""
 
 
+SHOWN_PROBLEMS = 3  # a public check's feedback names its first problems; the student fixes those first
+
+
 def all_or_nothing(problems: list[str], passed_text: str = "") -> Verdict:
-    """Full marks when there is no problem, else zero with every problem listed."""
+    """Full marks when there is no problem, else zero with the first problems listed (and how many more)."""
     if problems:
-        return Verdict(0.0, "; ".join(problems))
+        more = len(problems) - SHOWN_PROBLEMS
+        return Verdict(0.0, "; ".join(problems[:SHOWN_PROBLEMS]) + (f" (+{more} more like these)" if more > 0 else ""))
     return Verdict(1.0, passed_text)
