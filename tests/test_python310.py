@@ -1,9 +1,10 @@
 """Python 3.10, the python3 of Gradescope's default image (Ubuntu 22.04): the grader and the unpacked zip run on it.
 
 The tests grade with a real 3.10 interpreter in a venv holding only the runtime dependencies of pyproject.toml,
-made once and cached in .venv310/ (rebuilt when the dependencies or the interpreter change). The interpreter is
-$PYTHON310, else a working `python3.10` on PATH, else pyenv's newest 3.10. Without one the tests fail: a
-grader that breaks on 3.10 must not pass silently.
+made once and cached in ~/.cache/weight-init-lab/venv310/ (rebuilt when the dependencies or the interpreter change).
+Not in the repository: a checkout under /tmp would put the venv's Python where the sandbox mounts its own empty
+/tmp. The interpreter is $PYTHON310, else a working `python3.10` on PATH, else pyenv's newest 3.10. Without one
+the tests fail: a grader that breaks on 3.10 must not pass silently.
 """
 
 import fcntl
@@ -21,8 +22,9 @@ from test_gradescope import CORRECT, WRONG, run_autograder, unpack_bundle
 from autograder.course import tomllib
 from autograder.gradescope import build_autograder_zip
 
-VENV = ROOT / ".venv310"
-LOCK = ROOT / ".venv310.lock"
+CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "weight-init-lab"
+VENV = CACHE / "venv310"
+LOCK = CACHE / "venv310.lock"
 READY = VENV / "ready.json"  # what the venv was made from; written last, so a half-made venv is rebuilt
 HOW_TO_GET_ONE = ("set PYTHON310=/path/to/python3.10, or install one: `pyenv install 3.10` (this project's machine "
                   "image has it in ~/.pyenv/versions), or on Ubuntu 22.04 `apt-get install python3.10-venv`")
@@ -59,6 +61,7 @@ def python310() -> str:
     """The 3.10 venv's interpreter, making the venv first if it is missing or stale (~15 s)."""
     interpreter = find_python310()
     wanted = {"interpreter": interpreter, "dependencies": _runtime_dependencies()}
+    CACHE.mkdir(parents=True, exist_ok=True)
     with LOCK.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another test session may be making it too
         try:
