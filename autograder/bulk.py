@@ -163,12 +163,12 @@ def grade_batch(paths: Sequence[Path | str], out_dir: Path | str, course: Course
     """Grade every submission under `paths` into `out_dir` (see the module docstring).
 
     Returns the grade of every submission, in the order the paths expand to.
-    grader -- defaults to the sandboxed run.isolated.grade_submission; a module-level function
+    grader -- defaults to the sandboxed grading.grade_submission; a module-level function
     hidden_visibility -- results.json visibility of hidden checks ("after_published", "hidden", ...)
     force -- grade every submission again, whatever the journal holds
     scheduler -- grade on a Dask cluster (its scheduler's address, or "local[:N]"; see distributed.py), not here
     """
-    from .run.isolated import grade_submission
+    from .grading import grade_submission
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -68,8 +68,8 @@ def _grade(args: argparse.Namespace) -> int:
     if args.execute_notebooks:
         course = dataclasses.replace(course, grading=dataclasses.replace(course.grading, execute_notebooks=True))
     if args.json:  # what a student waits on: imports only what one submission needs (no pool, no reports)
+        from .grading import grade_submission
         from .reports.results_json import results_json
-        from .run.isolated import grade_submission
         from .submission import load_submissions
 
         submissions = load_submissions(args.paths, course.assignment(args.assignment).name, course)

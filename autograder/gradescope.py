@@ -131,7 +131,7 @@ def group_members(metadata: Path) -> list[tuple[str, str]]:
 def grade_for_gradescope(submission_dir: Path, results_path: Path, metadata: Path | None = None,
                          assignment_name: str | None = None) -> GradedSubmission:
     """Grade the one submission in `submission_dir` and write its results.json to `results_path`."""
-    from .run.isolated import grade_submission
+    from .grading import grade_submission
     from .submission import NOTEBOOK, Submission, load_file
 
     course = load_course()

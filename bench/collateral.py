@@ -32,7 +32,10 @@ try:
     CATALOGUE = grading(load_course().assignment("initialization")).CATALOGUE
 except ImportError:  # round 1: no plug-ins yet
     from autograder.checks.initialization.misconceptions import CATALOGUE
-from autograder.run.isolated import grade_submission
+try:
+    from autograder.grading import grade_submission
+except ImportError:  # round 1: the runner graded with the assignment's checks by itself
+    from autograder.run.isolated import grade_submission
 from autograder.submission import PYTHON, Submission
 course = load_course()
 source = course.assignment("initialization").reference.read_text()

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from autograder.course import load_course
+from autograder.grading import grade_submission
 from autograder.labkit.framework import TIMEOUT
-from autograder.run.isolated import grade_submission
 from autograder.submission import load_file
 
 ROOT = Path(__file__).resolve().parent.parent

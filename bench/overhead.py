@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import reference_source  # noqa: E402
 
 from autograder.course import load_course  # noqa: E402
-from autograder.run.isolated import grade_submission  # noqa: E402
+from autograder.grading import grade_submission  # noqa: E402
 from autograder.run.sandbox import package_dirs  # noqa: E402
 from autograder.submission import PYTHON, Submission  # noqa: E402
 

@@ -34,9 +34,9 @@ from conftest import reference_source  # noqa: E402
 
 from autograder.bulk import grade_batch  # noqa: E402
 from autograder.course import Course, load_course  # noqa: E402
+from autograder.grading import grade_submission  # noqa: E402
 from autograder.labkit import plain  # noqa: E402
 from autograder.run import sandbox, warm  # noqa: E402
-from autograder.run.isolated import grade_submission  # noqa: E402
 from autograder.submission import PYTHON, Submission, release_preamble  # noqa: E402
 
 STUB = "def initialize_zeros(layer_dims):\n    raise NotImplementedError()\n"

@@ -6,8 +6,8 @@ from pathlib import Path
 from autograder.checks import assignment_checks
 from autograder.course import Course, load_course
 from autograder.graded import GradedSubmission
+from autograder.grading import grade_submission
 from autograder.labkit.framework import Check
-from autograder.run.isolated import grade_submission
 from autograder.submission import PYTHON, Submission
 
 TIGHT = {"check_timeout_seconds": 2.0, "load_timeout_seconds": 10.0, "cpu_seconds": 20, "memory_mb": 512,

@@ -17,8 +17,8 @@ from conftest import ROOT, reference_source
 from autograder.bulk import grade_batch, submission_key
 from autograder.course import load_course
 from autograder.graded import GradedSubmission
+from autograder.grading import grade_submission
 from autograder.journal import JOURNAL_NAME, Journal
-from autograder.run.isolated import grade_submission
 from autograder.submission import Submission
 
 COURSE = load_course()

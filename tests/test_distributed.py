@@ -20,8 +20,8 @@ from grading_helpers import tight_course
 from autograder.bulk import _Task, _Work, grade_batch
 from autograder.course import load_course
 from autograder.distributed import run_dask
+from autograder.grading import grade_submission
 from autograder.journal import JOURNAL_NAME
-from autograder.run.isolated import grade_submission
 from autograder.submission import PYTHON, Submission
 
 COURSE = load_course()

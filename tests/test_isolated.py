@@ -10,11 +10,12 @@ from grading_helpers import grade_source, tight_course
 
 from autograder.checks import assignment_checks
 from autograder.course import load_course
+from autograder.grading import grade_submission
 from autograder.labkit.framework import CRASHED, PASSED, TIMEOUT, Check, Probe, Verdict
 from autograder.labkit.inprocess import run_checks
 from autograder.labkit.plan import ERROR, call
 from autograder.run import sandbox
-from autograder.run.isolated import grade_submission, submission_salt
+from autograder.run.isolated import submission_salt
 from autograder.run.sandbox import BUBBLEWRAP, RLIMITS, bubblewrap_works
 from autograder.submission import NOTEBOOK, Submission
 

@@ -20,10 +20,10 @@ from nbclient import NotebookClient
 
 from autograder.course import load_course
 from autograder.graded import GradedSubmission
+from autograder.grading import grade_submission
 from autograder.labkit.inprocess import SYMBOLS
 from autograder.release.generate import assemble_labkit
 from autograder.release.notebook import reference_functions
-from autograder.run.isolated import grade_submission
 from autograder.submission import Submission, load_file
 
 COURSE = load_course()

@@ -8,8 +8,8 @@ from grading_helpers import tight_course
 
 from autograder.checks import assignment_samples
 from autograder.course import load_course
+from autograder.grading import grade_submission
 from autograder.labkit.framework import CRASHED, TIMEOUT
-from autograder.run.isolated import grade_submission
 from autograder.submission import load_file
 
 CATALOGUE = GRADING.CATALOGUE

@@ -20,9 +20,9 @@ from test_submission import code_cell, filled_notebook
 from autograder.checks import assignment_checks
 from autograder.course import load_course
 from autograder.graded import GradedSubmission
+from autograder.grading import grade_submission
 from autograder.labkit.framework import Check, Probe, Verdict
 from autograder.labkit.plan import call
-from autograder.run.isolated import grade_submission
 from autograder.run.sandbox import BASE_ENV
 from autograder.submission import load_file
 

@@ -12,8 +12,8 @@ from conftest import REFERENCE, reference_source
 from grading_helpers import tight_course
 
 from autograder.course import load_course
+from autograder.grading import grade_submission
 from autograder.labkit.notebook import read_cells, setup_code
-from autograder.run.isolated import grade_submission
 from autograder.submission import (
     NOTEBOOK,
     PYTHON,

@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .. import checks as checks_package
-from ..checks import assignment_checks
-from ..course import COURSE_FILE, Course, Grading, load_course
+from ..course import COURSE_FILE, Assignment, Course, Grading
 from ..graded import GradedSubmission
 from ..labkit import plain
 from ..labkit.framework import CRASHED, TIMEOUT, Check, Probe, Result, check_seed, judge
@@ -43,6 +41,7 @@ from .sandbox import (
     start_child,
 )
 
+PACKAGE = Path(__file__).resolve().parents[1]  # the grader's own code, which a submission must not read
 MAX_LINE_BYTES = 8 * 2**20  # the most plain data one plan may send back (the largest check sends 0.9 MB)
 EXIT_GRACE_SECONDS = 0.5  # how long a child that closed its channel may take to exit before it is killed
 _MEMORY_ERROR = re.compile(r"raised (_Array)?MemoryError")
@@ -331,18 +330,15 @@ class _Session:
         return text + (f"\n[... output cut at {limit_kb} KB]" if size > limit_kb * 1024 else "")
 
 
-def grade_submission(submission: Submission, assignment_name: str | None = None, course: Course | None = None,
-                     checks: list[Check] | None = None, private: Sequence[Path] = ()) -> GradedSubmission:
+def grade_isolated(submission: Submission, assignment: Assignment, course: Course, checks: list[Check],
+                   private: Sequence[Path] = ()) -> GradedSubmission:
     """Grade one submission in a sandboxed child; every verdict is reached in this process.
 
-    checks -- the checks to run (default: every check of the assignment); each needs points in course.toml.
+    checks -- the checks to run (grading.grade_submission passes the assignment's); each needs points in course.toml.
     private -- more paths the submission's code must not be able to open (e.g. the output folder)
     """
     start = time.perf_counter()
-    course = load_course() if course is None else course
-    assignment = course.assignment(assignment_name)
     activate(assignment)  # the child's labkit is the general kit plus this assignment's kit
-    checks = assignment_checks(assignment) if checks is None else checks
     unpriced = [c.id for c in checks if c.id not in assignment.points]
     if unpriced:
         raise ValueError(f"checks without points in course.toml [assignments.{assignment.name}.points]: {unpriced}")
@@ -376,7 +372,7 @@ def _ensure_hidden(box: Confinement, course: Course, submission: Submission, pri
     """Under rlimits, refuse to grade (isolation "auto") or warn (isolation "rlimits", the risk accepted) when the
     submission's code could open a file it must not see: the course, the reference and hidden checks, the
     submission's own files (as a sample of the submissions around it) and `private` (e.g. the output folder)."""
-    secrets = [COURSE_FILE, Path(checks_package.__file__).parent, *(a.source for a in course.assignments.values()),
+    secrets = [COURSE_FILE, PACKAGE / "checks", *(a.source for a in course.assignments.values()),
                *(a.reference for a in course.assignments.values()), Path(submission.path), *private]
     exposed = exposed_secrets(box, course.grading, secrets)
     if exposed is None:

@@ -26,13 +26,35 @@ Arguments may be plain data, `ref(step_id)` / `ref(step_id, index)` for an earli
 import time
 import traceback
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 
 from .plain import InvalidReturn, to_plain
 
-Step = dict[str, Any]
+
+class CallStep(TypedDict):
+    """Call a student function (see `call`)."""
+
+    op: Literal["call"]
+    id: str
+    function: str
+    args: list
+    kwargs: dict[str, Any]
+    returns: str | list
+    again: bool
+    uses: list[str]
+
+
+class FakeStep(TypedDict):
+    """Replace the function under test's collaborators by fakes (see `fake`)."""
+
+    op: Literal["fake"]
+    model: str
+    spec: dict[str, Any]
+
+
+Step = CallStep | FakeStep  # plain data: it travels as JSON to wherever the student's code runs
 Namespace = MutableMapping[str, Any]
 
 # Failure kinds, in the words feedback uses.
@@ -45,13 +67,13 @@ AGAIN = "#2"                     # suffix of the value of a call made a second t
 
 
 def call(step_id: str, function: str, *args: Any, returns: str | list = "any", again: bool = False,
-         uses: tuple[str, ...] = (), **kwargs: Any) -> Step:
+         uses: tuple[str, ...] = (), **kwargs: Any) -> CallStep:
     """A step that calls student `function(*args, **kwargs)`; see the module docstring."""
     return {"op": "call", "id": step_id, "function": function, "args": list(args), "kwargs": kwargs,
             "returns": returns, "again": again, "uses": list(uses)}
 
 
-def fake(model: str, spec: dict[str, Any]) -> Step:
+def fake(model: str, spec: dict[str, Any]) -> FakeStep:
     """A step that replaces the collaborators of the function under test by the fakes of `model`."""
     return {"op": "fake", "model": model, "spec": spec}
 
@@ -169,7 +191,7 @@ def _invoke(function: str, target: Any, args: list, kwargs: dict) -> Any:
         raise StepFailed({"kind": ERROR, "function": function, "message": message}) from None
 
 
-def _run_call(step: Step, namespace: Namespace, originals: dict[str, Any], values: dict[str, Any]) -> None:
+def _run_call(step: CallStep, namespace: Namespace, originals: dict[str, Any], values: dict[str, Any]) -> None:
     target = _lookup(namespace, step["function"])
     args = _resolve(step["args"], originals)
     kwargs = _resolve(step["kwargs"], originals)
