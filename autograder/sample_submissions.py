@@ -76,6 +76,13 @@ def solved_notebook(release: Notebook, source: Notebook) -> Notebook:
     return notebook
 
 
+def without_experiments(notebook: Notebook) -> Notebook:
+    """A copy without the experiment cells (code cells nbgrader does not mark): fast to run, same grade."""
+    notebook = copy.deepcopy(notebook)
+    notebook["cells"] = [c for c in notebook["cells"] if c.get("cell_type") != "code" or _grade_id(c) is not None]
+    return notebook
+
+
 def with_helper_cell(notebook: Notebook, grade_id: str, helper: str, old: str, new: str) -> Notebook:
     """A copy where `helper` sits in a new cell of the student's own just above answer cell `grade_id`, and that
     answer uses it (`old` replaced by `new`): how students really spread their code."""

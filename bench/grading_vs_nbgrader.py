@@ -76,23 +76,6 @@ def _grade_id(cell: dict) -> str | None:
     return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
-def _filled_in(release: dict, source: dict, full: bool) -> dict:
-    """The release notebook with every answer cell holding the solution's code (marker lines dropped)."""
-    answers = {_grade_id(c): c for c in source["cells"] if c["metadata"].get("nbgrader", {}).get("solution")}
-    notebook = copy.deepcopy(release)
-    cells = []
-    for cell in notebook["cells"]:
-        grade_id = _grade_id(cell)
-        if grade_id in answers:
-            lines = "".join(answers[grade_id]["source"]).splitlines(keepends=True)
-            cell["source"] = "".join(line for line in lines if "### BEGIN SOLUTION" not in line
-                                     and "### END SOLUTION" not in line)
-        if full or cell["cell_type"] != "code" or grade_id is not None:
-            cells.append(cell)
-    notebook["cells"] = cells
-    return notebook
-
-
 def _mutated(notebook: dict, grade_id: str, old: str, new: str) -> dict:
     notebook = copy.deepcopy(notebook)
     cell = next(c for c in notebook["cells"] if _grade_id(c) == grade_id)
@@ -107,7 +90,10 @@ def make_submissions(n: int, folder: Path, full: bool) -> dict[str, str]:
     """Write n notebooks to folder/<student>.ipynb; return student -> kind ("correct", "wrong:<f>", "loop")."""
     assignment = load_course().assignment(ASSIGNMENT)
     release = json.loads(assignment.release_notebook.read_text())
-    correct = _filled_in(release, json.loads(assignment.source_notebook.read_text()), full)
+    from autograder.sample_submissions import solved_notebook, without_experiments
+
+    correct = solved_notebook(release, json.loads(assignment.source_notebook.read_text()))
+    correct = correct if full else without_experiments(correct)
     kinds: dict[str, str] = {}
     wrong = max(1, n // 10)
     for index in range(n):

@@ -7,6 +7,7 @@ the same status (PASS, FAIL or TODO) in both. The release's experiment cells are
 are slow and hold no check, and grading never runs their effects anyway.
 """
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,6 @@ from pathlib import Path
 import nbformat
 import pytest
 from autograder.labkit.public_checks import PUBLIC_CHECKS
-from conftest import REFERENCE
 from nbclient import NotebookClient
 
 from autograder.course import load_course
@@ -23,7 +23,7 @@ from autograder.graded import GradedSubmission
 from autograder.grading import grade_submission
 from autograder.labkit.inprocess import SYMBOLS
 from autograder.release.generate import assemble_labkit
-from autograder.release.notebook import reference_functions
+from autograder.sample_submissions import solved_notebook, without_experiments
 from autograder.submission import Submission, load_file
 
 COURSE = load_course()
@@ -33,26 +33,11 @@ SIDE_EFFECT = "EXPERIMENT RAN"
 Cell = nbformat.NotebookNode
 
 
-def _reference() -> dict[str, str]:
-    """The reference's functions as a student would type them (solution markers removed), by name."""
-    return {name: "\n".join(line for line in code.splitlines() if "### " not in line)
-            for name, code in reference_functions(REFERENCE.read_text()).items()}
-
-
 def filled_release() -> nbformat.NotebookNode:
     """The release notebook with every answer cell holding the reference's functions, experiments left out."""
-    notebook = nbformat.read(ASSIGNMENT.release / ASSIGNMENT.notebook, as_version=4)
-    functions = _reference()
-    cells = []
-    for cell in notebook.cells:
-        nbgrader = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and not nbgrader:
-            continue  # an experiment
-        if nbgrader.get("solution"):
-            cell.source = "\n\n\n".join(functions[name] for name in re.findall(r"^def (\w+)\(", cell.source, re.M))
-        cells.append(cell)
-    notebook.cells = cells
-    return notebook
+    release = json.loads((ASSIGNMENT.release / ASSIGNMENT.notebook).read_text())
+    source = json.loads(ASSIGNMENT.source_notebook.read_text())
+    return nbformat.reads(json.dumps(without_experiments(solved_notebook(release, source))), as_version=4)
 
 
 def answer(notebook: nbformat.NotebookNode, name: str) -> Cell:
