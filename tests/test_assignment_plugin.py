@@ -88,6 +88,11 @@ def test_check_and_grade_use_this_assignment_s_checks(course: Path, tmp_path: Pa
     lost = [t for t in graded["tests"] if t["score"] < t["max_score"]]
     assert [t["name"].split(":")[0] for t in lost] == ["relu_backward.known_answer", "relu_backward.matches_reference"]
     assert "relu'(0) is taken as 1" in lost[1]["output"]  # the fixture's own misconception, diagnosed
+    absolute = tmp_path / "absolute.py"  # relu as |Z|: both relu checks fail, relu_backward's do not
+    absolute.write_text(solved.read_text().replace("np.maximum(Z, 0.0)", "np.abs(Z)"))
+    graded = json.loads(autograder(course, "grade", str(absolute), "--json").stdout)
+    assert {t["name"].split(":")[0] for t in graded["tests"] if t["score"] < t["max_score"]} == {
+        "relu.known_answer", "relu.matches_reference"}
     out = tmp_path / "out"
     assert autograder(course, "grade", str(solved), str(wrong), "--out", str(out)).returncode == 0
     assert (out / "gradebook.csv").read_text().count("\n") == 3

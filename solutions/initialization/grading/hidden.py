@@ -62,7 +62,7 @@ from autograder.checks.verdicts import (
 from autograder.labkit import fakes
 from autograder.labkit.compare import summary
 from autograder.labkit.framework import Check, Probe
-from autograder.labkit.plan import call, compact, fake, rng, tuples
+from autograder.labkit.plan import AGAIN, call, compact, fake, rng, tuples
 
 from .misconceptions import CATALOGUE
 from .questions import question_checks
@@ -619,7 +619,7 @@ def _gradient_check_check(solution: Solution, broken: bool) -> Check:
             f"{expected:.3g} there (forward, compute_cost and backward were fakes in this check)"
             + (" -- 1/3 is what dividing by epsilon instead of 2 epsilon gives" if abs(got - 1 / 3) < 1e-3 else "")])]
         if broken:
-            second = values["diff#2"]
+            second = values["diff" + AGAIN]
             parts.append((0.2, [] if abs(second - got) <= 1e-9 * abs(got) else [
                 f"called twice on the same params, gradient_check returned {got:.10g}, then {second:.10g}: it left "
                 "params changed; perturb a copy of each parameter"]))
