@@ -19,7 +19,6 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from autograder.labkit.activations import activate
 from autograder.labkit.data import make_circles
 from autograder.labkit.params import caches_layout_problems, expected_keys, shape_problems
 from autograder.labkit.public_checks import (
@@ -106,30 +105,6 @@ def _net(g: np.random.Generator, dims: list[int], weight_scale: float = 1.0) -> 
 def _labels(m: int) -> np.ndarray:
     """(m, 1) labels, one in three positive: unbalanced, so no gradient cancels by symmetry."""
     return (np.arange(m) % 3 == 0).astype(np.float64).reshape(m, 1)
-
-
-def _pre_activations(X: np.ndarray, params: dict[str, np.ndarray], activation: str) -> list[np.ndarray]:
-    """Z of every layer (trusted arithmetic with the provided activations, to choose probe inputs)."""
-    A, zs = X, []
-    for l in range(1, len(params) // 2 + 1):
-        zs.append(A @ params[f"W{l}"] + params[f"b{l}"])
-        A = activate(zs[-1], activation)
-    return zs
-
-
-def _smooth_net(g: np.random.Generator, dims: list[int], m: int) -> tuple[np.ndarray, np.ndarray, dict]:
-    """X, Y, params on which centred differences (epsilon <= 1e-6) are accurate to ~1e-8 for every activation.
-
-    ReLU's hidden |Z| > 1e-3, so no difference straddles the kink; the output |Z_L| < 3 (AL in
-    [0.047, 0.953]), because log(1 - AL) of a nearly saturated AL loses digits that the division by
-    2 epsilon amplifies (AL = 1 - 2e-8 gave relative errors of 1e-3 on one seed in 250).
-    """
-    while True:
-        X, params = g.standard_normal((m, dims[0])), _net(g, dims)
-        relu = _pre_activations(X, params, "relu")
-        if min(float(np.min(np.abs(z))) for z in relu[:-1]) > 1e-3 and all(
-                float(np.max(np.abs(_pre_activations(X, params, a)[-1]))) < 3.0 for a in ACTIVATIONS):
-            return X, _labels(m), params
 
 
 # --- initializers --------------------------------------------------------------------------------------------
