@@ -28,9 +28,10 @@ def _beside_the_notebook() -> ModuleType | None:
 def _the_course_package() -> ModuleType:
     from autograder import labkit
     from autograder.course import load_course
+    from autograder.nbgrader_compat import compat_course_file
     from autograder.plugin import activate
 
-    course = load_course()
+    course = load_course(compat_course_file())  # $AUTOGRADER_COURSE names a course kept elsewhere
     if len(course.assignments) == 1:
         activate(course.assignment())
     return labkit

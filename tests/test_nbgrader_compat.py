@@ -4,8 +4,8 @@ import pytest
 from conftest import exec_submission, reference_source
 
 from autograder.checks import assignment_checks
-from autograder.course import load_course
-from autograder.nbgrader_compat import WrongCourseError, course_stamp, grade_function
+from autograder.course import COURSE_FILE, load_course
+from autograder.nbgrader_compat import COURSE_ENV, WrongCourseError, course_stamp, grade_function
 
 INITIALIZATION = load_course().assignment("initialization")
 
@@ -38,3 +38,12 @@ def test_a_notebook_built_for_another_course_is_refused(reference_namespace: dic
     """The package that happens to be importable must be the course's own: same assignment, same points."""
     with pytest.raises(WrongCourseError, match="pip install -e"):
         grade_function("initialize_he", reference_namespace, "initialization-000000000000")
+
+
+def test_the_course_named_in_the_environment_grades(reference_namespace: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AUTOGRADER_COURSE names the course file (here the package's own, by path): the same points as the default."""
+    monkeypatch.setenv(COURSE_ENV, str(COURSE_FILE))
+    assert grade_function("initialize_he", reference_namespace, STAMP) == _possible("initialize_he") > 0
+    monkeypatch.setenv(COURSE_ENV, str(COURSE_FILE.with_name("no-such-course.toml")))
+    with pytest.raises(ValueError, match=r"no-such-course\.toml, which is not a file"):
+        grade_function("initialize_he", reference_namespace, STAMP)
