@@ -25,7 +25,7 @@ from .course import Course
 from .fingerprint import grading_fingerprint
 from .graded import GradedSubmission, bounded
 from .journal import JOURNAL_NAME, Entry, Journal
-from .labkit.framework import CRASHED, TIMEOUT
+from .labkit.plan import Status
 from .policies import course_policies
 from .pool import run_pool
 from .reports.writer import ClassRow, write_class_reports
@@ -67,7 +67,7 @@ def folder_names(rows: Sequence[tuple[str, str]]) -> list[str]:
             for name, (_, key) in zip(names, rows, strict=True)]
 
 
-def _not_run(submission: Submission, course: Course, assignment_name: str, status: str, error: str,
+def _not_run(submission: Submission, course: Course, assignment_name: str, status: Status, error: str,
              seconds: float) -> GradedSubmission:
     """The row of a submission whose grading itself failed: every check `status` with zero points, and why."""
     return GradedSubmission.not_run(submission.student_id, str(submission.path),
@@ -94,7 +94,7 @@ class _Work:
         try:
             graded = self.grader(task.submission, self.assignment_name, self.course)
         except Exception as error:  # a fault of the grader itself, not of the student's code
-            graded = _not_run(task.submission, self.course, self.assignment_name, CRASHED,
+            graded = _not_run(task.submission, self.course, self.assignment_name, Status.CRASHED,
                               f"internal grader error: {type(error).__name__}: {error}", time.monotonic() - started)
         return bounded(graded).to_dict()  # capped here: a huge grade never even reaches the parent
 
@@ -188,7 +188,7 @@ def grade_batch(paths: Sequence[Path | str], out_dir: Path | str, course: Course
 
     def lost(task: _Task, why: str, timed_out: bool, seconds: float) -> dict[str, Any]:
         lost_keys.add(task.key)
-        status = TIMEOUT if timed_out else CRASHED
+        status = Status.TIMEOUT if timed_out else Status.CRASHED
         return bounded(_not_run(task.submission, course, assignment_name, status, why, seconds)).to_dict()
 
     deadline = _deadline(course, assignment_name)

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from .labkit.framework import Check, Result
+from .labkit.framework import Check, Result, Visibility
+from .labkit.plan import Status
 
 if TYPE_CHECKING:
     from .submission import Submission
@@ -74,8 +75,9 @@ class GradedSubmission:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "GradedSubmission":
-        return cls(**{**data, "results": [Result(**r) for r in data["results"]],
-                      "members": [Member(**m) for m in data.get("members", [])]})
+        results = [Result(**{**r, "visibility": Visibility(r["visibility"]), "status": Status(r["status"])})
+                   for r in data["results"]]  # JSON holds their plain values
+        return cls(**{**data, "results": results, "members": [Member(**m) for m in data.get("members", [])]})
 
     def with_facts_of(self, submission: "Submission") -> "GradedSubmission":
         """This grade with what the LMS said about `submission` (members, lateness, files not graded) attached."""
@@ -84,9 +86,10 @@ class GradedSubmission:
 
     @classmethod
     def not_run(cls, student_id: str, source_path: str, checks: Iterable[Check], max_points: dict[str, float],
-                status: str, error: str, seconds: float) -> "GradedSubmission":
+                status: Status, error: str, seconds: float) -> "GradedSubmission":
         """A submission none of whose code ran (unreadable file, lost worker): every check `status`, no points."""
-        results = [Result(c.id, c.function, c.title, c.visibility, status, 0.0, error) for c in checks]
+        results = [Result(check_id=c.id, function=c.function, title=c.title, visibility=c.visibility, status=status,
+                          score=0.0, feedback=error) for c in checks]
         return cls(student_id, source_path, results, {r.check_id: 0.0 for r in results},
                    {r.check_id: max_points[r.check_id] for r in results}, seconds, "none", error)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from autograder.course import load_course
 from autograder.grading import grade_submission
-from autograder.labkit.framework import TIMEOUT
+from autograder.labkit.plan import Status
 from autograder.submission import load_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,7 +33,7 @@ def main() -> None:
         start = time.perf_counter()
         graded = grade_submission(load_file(SAMPLE, assignment), assignment.name, course)
         walls.append(time.perf_counter() - start)
-        timeouts.add(sum(r.status == TIMEOUT and r.seconds > 0 for r in graded.results))
+        timeouts.add(sum(r.status == Status.TIMEOUT and r.seconds > 0 for r in graded.results))
     lines = [f"one infinite loop (train), check timeout {limit:g} s, {args.runs} runs",
              f"wall per run: {', '.join(f'{w:.2f}' for w in walls)} s; median {statistics.median(walls):.2f} s "
              f"(target <= {limit + 1:g} s)",

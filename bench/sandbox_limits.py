@@ -28,7 +28,7 @@ from grading_helpers import grade_source, tight_course  # noqa: E402
 
 from autograder.checks import assignment_checks  # noqa: E402
 from autograder.course import load_course  # noqa: E402
-from autograder.labkit.framework import Check, Probe, Verdict  # noqa: E402
+from autograder.labkit.framework import Check, Probe, Verdict, Visibility  # noqa: E402
 from autograder.labkit.plan import call  # noqa: E402
 from autograder.run import sandbox  # noqa: E402
 
@@ -40,7 +40,8 @@ def _check(function: str) -> Check:
     def verdict(values: dict, _: Probe) -> Verdict:
         return Verdict(1.0 if values["r"] == 1.0 else 0.0)
 
-    return Check(f"{function}.value", function, function, "hidden", probe, verdict)
+    return Check(id=f"{function}.value", function=function, title=function,
+                 visibility=Visibility.HIDDEN, probe=probe, verdict=verdict)
 
 
 def _seconds(action) -> float:

@@ -19,6 +19,8 @@ from autograder.course import load_course
 from autograder.graded import GradedSubmission
 from autograder.grading import grade_submission
 from autograder.journal import JOURNAL_NAME, Journal
+from autograder.labkit.framework import Visibility
+from autograder.labkit.plan import Status
 from autograder.submission import Submission
 
 COURSE = load_course()
@@ -106,6 +108,7 @@ def test_a_rerun_grades_nothing_twice(batch: tuple[Path, Path, list[GradedSubmis
     before = _outputs(out)
     again = grade_batch(sorted(folder.iterdir()), out, COURSE, ASSIGNMENT, jobs=2, grader=_must_not_grade)
     assert [g.to_dict() for g in again] == [g.to_dict() for g in graded]
+    assert {(type(r.status), type(r.visibility)) for g in again for r in g.results} == {(Status, Visibility)}
     assert len(_journal_keys(out)) == 4
     after = _outputs(out)
     assert after == before

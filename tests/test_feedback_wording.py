@@ -14,8 +14,9 @@ from autograder.checks.reference import Solution
 from autograder.course import load_course
 from autograder.graded import GradedSubmission
 from autograder.labkit.compare import printed_pair, section_reference, summary_pair
-from autograder.labkit.framework import FAILED, PUBLIC, Result
+from autograder.labkit.framework import Result, Visibility
 from autograder.labkit.inprocess import REPEAT, run_checks, without_repeats
+from autograder.labkit.plan import Status
 from autograder.reports.feedback import feedback_html, feedback_markdown, notebook_anchor
 
 CATALOGUE = GRADING.CATALOGUE
@@ -51,7 +52,7 @@ def test_a_diagnosis_reads_as_sentences_with_no_internal_label(reference_namespa
 def test_a_public_failure_ends_with_its_section():
     result = run_checks([WORKED], submission(("dZ1 = dZ2 @ np.asarray(W2, dtype=np.float64).T",
                                               "dZ1 = dZ2 @ np.ones((1, 3))")))[0]
-    assert result.status == FAILED and result.feedback.endswith(section_reference(WORKED_EXAMPLE))
+    assert result.status == Status.FAILED and result.feedback.endswith(section_reference(WORKED_EXAMPLE))
 
 @pytest.mark.parametrize(("got", "expected"), [(17.2712345, 17.2712341), (17.27, 17.2700001),
                                                ([[0.1234567], [2.0]], [[0.1234568], [2.0]])])
@@ -79,13 +80,14 @@ def test_a_transposed_weight_names_both_conventions():
 ])
 def test_the_public_worked_example_check_judges_dw1_and_names_the_mistake(edit, named):
     result = run_checks([WORKED], submission(edit))[0]
-    assert result.status == FAILED and named in result.feedback
+    assert result.status == Status.FAILED and named in result.feedback
 
 def test_the_public_worked_example_check_passes_the_reference(reference_namespace):
     assert run_checks([WORKED], reference_namespace)[0].passed
 
 def _result(check_id: str, feedback: str, diagnosis: str | None = None) -> Result:
-    return Result(check_id, check_id.split(".")[0], "a title", PUBLIC, FAILED, 0.0, feedback, diagnosis)
+    return Result(check_id=check_id, function=check_id.split(".")[0], title="a title", visibility=Visibility.PUBLIC,
+                  status=Status.FAILED, score=0.0, feedback=feedback, diagnosis=diagnosis)
 
 PART1 = "Part 1 · Three ways to start"
 DIAGNOSIS = "These results are what you get when W is transposed. To fix it: use (n_{l-1}, n_l)."
@@ -115,7 +117,7 @@ def test_a_transposed_initializer_is_explained_once_in_the_whole_report():
     namespace = exec_submission("\n".join(line for line in transposed.apply(SOURCE).splitlines()
                                           if "### " not in line) + "\n")
     checks = [c for c in assignment_checks(ASSIGNMENT) if c.function == "initialize_he"]  # public, then hidden
-    assert {c.visibility for c in checks} == {PUBLIC, "hidden"}
+    assert {c.visibility for c in checks} == {Visibility.PUBLIC, Visibility.HIDDEN}
     results = run_checks(checks, namespace, "wording")
     ids = [r.check_id for r in results]
     graded = GradedSubmission("ann", "ann.py", results, dict.fromkeys(ids, 0.0), dict.fromkeys(ids, 1.0), 0.1,

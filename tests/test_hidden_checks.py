@@ -11,9 +11,9 @@ from conftest import GRADING, REFERENCE, exec_submission, reference_source
 from autograder.checks import assignment_checks
 from autograder.checks.reference import Solution
 from autograder.course import load_course
-from autograder.labkit.framework import HIDDEN, PUBLIC
+from autograder.labkit.framework import Visibility
 from autograder.labkit.inprocess import run_checks
-from autograder.labkit.plan import NOT_ATTEMPTED
+from autograder.labkit.plan import Status
 
 hidden_checks = GRADING.hidden_checks
 
@@ -25,10 +25,10 @@ def test_catalogue_ids_are_unique_hidden_and_have_points():
     ids = [c.id for c in ALL_CHECKS]
     assert len(ids) == len(set(ids))
     points = load_course().assignment("initialization").points
-    assert all(c.visibility == HIDDEN and c.section for c in HIDDEN_CHECKS)
+    assert all(c.visibility == Visibility.HIDDEN and c.section for c in HIDDEN_CHECKS)
     assert {c.id for c in ALL_CHECKS} == set(points)
     hidden = sum(points[c.id] for c in HIDDEN_CHECKS)
-    public = sum(points[c.id] for c in ALL_CHECKS if c.visibility == PUBLIC)
+    public = sum(points[c.id] for c in ALL_CHECKS if c.visibility == Visibility.PUBLIC)
     assert hidden > 2 * public  # hidden checks carry most of the points
 
 def test_every_graded_function_and_question_has_hidden_checks(reference_namespace):
@@ -62,8 +62,8 @@ def _stub(*_: Any, **__: Any) -> Any:
 def test_a_stub_is_not_attempted(reference_namespace):
     namespace = dict(reference_namespace, initialize_he=_stub, backward=_stub)
     results = {r.check_id: r for r in run_checks(HIDDEN_CHECKS, namespace, "stub")}
-    assert results["initialize_he.distribution"].status == NOT_ATTEMPTED
-    assert results["backward.matches_reference"].status == NOT_ATTEMPTED
+    assert results["initialize_he.distribution"].status == Status.NOT_ATTEMPTED
+    assert results["backward.matches_reference"].status == Status.NOT_ATTEMPTED
     assert results["backward.matches_reference"].score == 0.0
     assert "Traceback" not in results["backward.matches_reference"].feedback
     assert results["forward.matches_reference"].score == 1.0

@@ -1,6 +1,7 @@
 """The isolated runner: same results as in-process, failures confined to their check, complete kills."""
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,9 @@ from grading_helpers import grade_source, tight_course
 from autograder.checks import assignment_checks
 from autograder.course import load_course
 from autograder.grading import grade_submission
-from autograder.labkit.framework import CRASHED, PASSED, TIMEOUT, Check, Probe, Verdict
+from autograder.labkit.framework import Check, Probe, Verdict, Visibility
 from autograder.labkit.inprocess import run_checks
-from autograder.labkit.plan import ERROR, call
+from autograder.labkit.plan import Status, call
 from autograder.run import sandbox
 from autograder.run.isolated import submission_salt
 from autograder.run.sandbox import BUBBLEWRAP, RLIMITS, bubblewrap_works
@@ -35,7 +36,8 @@ def _value_check(function: str, argument: float, expected: float) -> Check:
         ok = values["r"] == p.context["expected"]
         return Verdict(1.0 if ok else 0.0, "" if ok else f"got {values['r']}")
 
-    return Check(f"{function}.value", function, f"{function} is right", "hidden", probe, verdict)
+    return Check(id=f"{function}.value", function=function, title=f"{function} is right",
+                 visibility=Visibility.HIDDEN, probe=probe, verdict=verdict)
 
 
 CHECKS = [_value_check("f", 3.0, 9.0), _value_check("g", 2.0, 4.0), _value_check("h", 5.0, 25.0)]
@@ -79,16 +81,17 @@ def test_reference_gets_the_in_process_results(level: str) -> None:
 @pytest.mark.parametrize("level", LEVELS)
 def test_infinite_loop_times_out_only_its_check(level: str) -> None:
     graded = grade_source(SQUARES + "def g(x):\n    while True:\n        pass\n", CHECKS, isolation=level)
-    assert _statuses(graded) == {"f.value": PASSED, "g.value": TIMEOUT, "h.value": PASSED}
+    assert _statuses(graded) == {"f.value": Status.PASSED, "g.value": Status.TIMEOUT, "h.value": Status.PASSED}
     assert _feedback(graded, "g.value") == "timed out after 2 s while checking `g`"
     assert graded.error is None  # the code loaded: one check's failure is not the submission's
 
 
 def test_later_checks_of_a_function_that_hung_are_not_run() -> None:
-    again = Check("g.again", "g", "g again", "hidden", CHECKS[1].probe, CHECKS[1].verdict)
+    again = replace(CHECKS[1], id="g.again", title="g again")
     checks = [CHECKS[1], CHECKS[0], again, CHECKS[2]]
     graded = grade_source(SQUARES + "def g(x):\n    while True:\n        pass\n", checks)
-    assert _statuses(graded) == {"g.value": TIMEOUT, "f.value": PASSED, "g.again": TIMEOUT, "h.value": PASSED}
+    assert _statuses(graded) == {"g.value": Status.TIMEOUT, "f.value": Status.PASSED, "g.again": Status.TIMEOUT,
+                                 "h.value": Status.PASSED}
     assert _feedback(graded, "g.value") == "timed out after 2 s while checking `g`"
     assert _feedback(graded, "g.again") == "not run: it calls `g`, which timed out after 2 s in g.value"
     assert next(r.seconds for r in graded.results if r.check_id == "g.again") == 0.0
@@ -104,15 +107,15 @@ def test_later_checks_of_a_function_that_hung_are_not_run() -> None:
 @pytest.mark.parametrize("level", LEVELS)
 def test_a_crash_fails_only_its_check(level: str, body: str, words: str) -> None:
     graded = grade_source(SQUARES + f"def g(x):\n    {body}\n", CHECKS, isolation=level)
-    assert _statuses(graded) == {"f.value": PASSED, "g.value": CRASHED, "h.value": PASSED}
+    assert _statuses(graded) == {"f.value": Status.PASSED, "g.value": Status.CRASHED, "h.value": Status.PASSED}
     assert words in _feedback(graded, "g.value") and "`g`" in _feedback(graded, "g.value")
 
 
 @pytest.mark.parametrize(("source", "status", "words"), [
-    ("def f(x:\n    return x", ERROR, "syntax error on line 1"),
-    ("def f(x):\n    return x\nundefined_name + 1\n", ERROR, "raised NameError when it was loaded"),
-    ("import sys\nsys.exit(3)\n", CRASHED, "sys.exit(3) while it was loaded"),
-    ("while True:\n    pass\n", TIMEOUT, "loading your code timed out after 3 s"),
+    ("def f(x:\n    return x", Status.ERROR, "syntax error on line 1"),
+    ("def f(x):\n    return x\nundefined_name + 1\n", Status.ERROR, "raised NameError when it was loaded"),
+    ("import sys\nsys.exit(3)\n", Status.CRASHED, "sys.exit(3) while it was loaded"),
+    ("while True:\n    pass\n", Status.TIMEOUT, "loading your code timed out after 3 s"),
 ])
 def test_a_failed_load_fails_every_check_with_its_reason(source: str, status: str, words: str) -> None:
     graded = grade_source(source, CHECKS, load_timeout_seconds=3.0)
@@ -176,7 +179,7 @@ def g(x):
     lease = sandbox.lease_uid
     monkeypatch.setattr(sandbox, "lease_uid", lambda *args: uids.append((got := lease(*args)).uid) or got)
     graded = grade_source(SQUARES + leftovers.replace("ESCAPE", escape), CHECKS, isolation=level)
-    assert _statuses(graded) == {"f.value": PASSED, "g.value": PASSED, "h.value": PASSED}
+    assert _statuses(graded) == {"f.value": Status.PASSED, "g.value": Status.PASSED, "h.value": Status.PASSED}
     if level == BUBBLEWRAP:
         assert uids and _tasks_of(uids) == []
 
@@ -196,10 +199,10 @@ def test_execute_notebooks_mode_runs_every_cell_first() -> None:
              "def g(x):\n    return x * x", "def h(x):\n    return x * x", "raise RuntimeError('an experiment broke')")
     submission = Submission("student", Path("student.ipynb"), NOTEBOOK, "\n\n".join(cells[1:4]), cells=cells)
     answers_only = grade_submission(submission, "initialization", tight_course(checks=CHECKS), CHECKS)
-    assert _statuses(answers_only)["f.value"] == ERROR and "EXPONENT" in _feedback(answers_only, "f.value")
+    assert _statuses(answers_only)["f.value"] == Status.ERROR and "EXPONENT" in _feedback(answers_only, "f.value")
     executed = grade_submission(submission, "initialization",
                                 tight_course(checks=CHECKS, execute_notebooks=True), CHECKS)
-    assert _statuses(executed) == {"f.value": PASSED, "g.value": PASSED, "h.value": PASSED}
+    assert _statuses(executed) == {"f.value": Status.PASSED, "g.value": Status.PASSED, "h.value": Status.PASSED}
     assert "cell 5 raised RuntimeError: an experiment broke" in executed.output
 
 

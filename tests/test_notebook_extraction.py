@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from autograder.graded import GradedSubmission
-from autograder.labkit.framework import PUBLIC, Result
+from autograder.labkit.framework import Result, Visibility
 from autograder.labkit.notebook import (
     MAX_CELL_NOTES,
     MAX_PARSED_CELL,
@@ -21,6 +21,7 @@ from autograder.labkit.notebook import (
     load_functions,
     read_cells,
 )
+from autograder.labkit.plan import Status
 from autograder.reports.feedback import feedback_html, feedback_markdown
 from autograder.reports.results_json import results_json
 
@@ -146,7 +147,8 @@ def test_deeply_nested_json_is_a_notebook_error() -> None:
 
 def test_notes_open_the_feedback_and_results_json() -> None:
     note = "`forward` is defined again in code cell 4 (not its answer cell, code cell 2); that later ..."
-    result = Result("forward.shapes", "forward", "shapes", PUBLIC, "passed", 1.0, "")
+    result = Result(check_id="forward.shapes", function="forward", title="shapes", visibility=Visibility.PUBLIC,
+                    status=Status.PASSED, score=1.0, feedback="")
     graded = GradedSubmission("ada", "ada.ipynb", [result], {"forward.shapes": 1.0}, {"forward.shapes": 1.0},
                               0.1, "bubblewrap", notes=[note])
     markdown = feedback_markdown(graded, "Lab")

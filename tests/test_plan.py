@@ -1,9 +1,11 @@
 """The probe-plan interpreter: refs, rngs, tuples, failures, stubs named where they are, repeated calls, fakes."""
 
+import json
+
 import numpy as np
 
 from autograder.labkit import fakes, plain
-from autograder.labkit.plan import AGAIN, call, compact, execute, fake, ref, rng, tuples
+from autograder.labkit.plan import AGAIN, Status, call, compact, execute, fake, ref, rng, tuples
 
 
 def test_refs_pass_the_original_object_and_rngs_are_fresh_generators() -> None:
@@ -52,6 +54,13 @@ def test_failures_are_classified_and_stop_the_plan() -> None:
         assert observation["failure"]["kind"] == kind, function
         assert observation["failure"]["function"] == function
         assert "y" not in observation["values"]
+
+
+def test_a_status_is_its_plain_value_in_text_and_json_and_comes_back_from_json() -> None:
+    assert (str(Status.NOT_ATTEMPTED), f"{Status.PASSED}|{Status.FAILED:>8}", format(Status.ERROR)) == \
+        ("not_attempted", "passed|  failed", "error")
+    assert json.dumps({Status.TIMEOUT: [Status.CRASHED]}) == '{"timeout": ["crashed"]}'
+    assert Status(json.loads(json.dumps(Status.INVALID))) is Status.INVALID == "invalid"
 
 
 def test_inputs_given_to_the_student_are_copies_and_a_second_call_shows_mutation() -> None:

@@ -10,7 +10,7 @@ import pytest
 from conftest import GRADING
 
 from autograder.course import load_course
-from autograder.labkit.framework import PUBLIC, Check, Result
+from autograder.labkit.framework import Check, Result, Visibility
 from autograder.labkit.inprocess import run_checks
 from autograder.labkit.questions import (
     ABSOLUTE,
@@ -136,7 +136,7 @@ def test_a_number_is_read_leniently_and_a_malformed_one_gets_a_hint(question: Qu
     assert "percentage" in judge(question, "87%").feedback
 
 def test_the_hidden_checks_are_hidden_and_carry_points():
-    assert all(c.visibility != PUBLIC for c in CHECKS.values())
+    assert all(c.visibility != Visibility.PUBLIC for c in CHECKS.values())
     assert all(ASSIGNMENT.points.get(c.id, 0) > 0 for c in CHECKS.values())
 
 # --- the numbers are true --------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ def test_the_shipped_key_round_trips_and_its_self_checks_agree_with_the_hidden_c
     path.write_text(dumps_key(list(QUESTIONS)))
     assert tuple(loads_key(path.read_text())) == QUESTIONS
     offline = {c.function: c for c in self_checks(path)}
-    assert all(c.visibility == PUBLIC for c in offline.values()) and offline.keys() == CHECKS.keys()
+    assert all(c.visibility == Visibility.PUBLIC for c in offline.values()) and offline.keys() == CHECKS.keys()
     for question in QUESTIONS:
         wrong = inside_and_outside(question)[1] if question.kind == NUMBER else list(question.explanations)
         for answer in (question.answer, *wrong, "a) text"):

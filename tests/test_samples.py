@@ -9,7 +9,7 @@ from grading_helpers import tight_course
 from autograder.checks import assignment_samples
 from autograder.course import load_course
 from autograder.grading import grade_submission
-from autograder.labkit.framework import CRASHED, TIMEOUT
+from autograder.labkit.plan import Status
 from autograder.submission import load_file
 
 CATALOGUE = GRADING.CATALOGUE
@@ -44,8 +44,8 @@ def test_every_bundled_mistake_scores_what_the_catalogue_predicts(spec):
     functions = {MISTAKES[m].function for m in spec.mistakes}
     assert {r.function for r in result.results if r.score < 1.0} <= functions | {"train"}  # train.he_learns only
 
-@pytest.mark.parametrize(("name", "function", "status"), [("infinite_loop_in_train.py", "train", TIMEOUT),
-                                                          ("memory_bomb.py", "initialize_zeros", CRASHED)])
+@pytest.mark.parametrize(("name", "function", "status"), [("infinite_loop_in_train.py", "train", Status.TIMEOUT),
+                                                          ("memory_bomb.py", "initialize_zeros", Status.CRASHED)])
 def test_a_hang_or_a_memory_bomb_costs_only_its_own_function(name, function, status):
     result = graded(name)
     failed = [r for r in result.results if not r.passed]

@@ -21,8 +21,8 @@ from grading_helpers import grade_source, tight_course
 from test_gradescope import CORRECT, assert_grader_failed, broken_bundle, bundle, run_autograder  # noqa: F401
 
 from autograder.course import COURSE_FILE, Grading
-from autograder.labkit.framework import CRASHED, PASSED, TIMEOUT, Check, Probe, Verdict
-from autograder.labkit.plan import call
+from autograder.labkit.framework import Check, Probe, Verdict, Visibility
+from autograder.labkit.plan import Status, call
 from autograder.run import sandbox
 from autograder.run.memory import make_cgroup
 from autograder.run.sandbox import RLIMITS, SandboxUnavailableError, confine, exposed_secrets
@@ -43,7 +43,8 @@ def _value_check(function: str, argument: float, expected: float) -> Check:
         ok = values["r"] == p.context["expected"]
         return Verdict(1.0 if ok else 0.0, "" if ok else f"got {values['r']}")
 
-    return Check(f"{function}.value", function, f"{function} is right", "hidden", probe, verdict)
+    return Check(id=f"{function}.value", function=function, title=f"{function} is right",
+                 visibility=Visibility.HIDDEN, probe=probe, verdict=verdict)
 
 
 def _text_check(function: str) -> Check:
@@ -55,7 +56,8 @@ def _text_check(function: str) -> Check:
     def verdict(values: dict, _: Probe) -> Verdict:
         return Verdict(0.0, values["r"])
 
-    return Check(f"{function}.text", function, function, "hidden", probe, verdict)
+    return Check(id=f"{function}.text", function=function, title=function,
+                 visibility=Visibility.HIDDEN, probe=probe, verdict=verdict)
 
 
 def _told(source: str, **grading: object) -> str:
@@ -107,15 +109,15 @@ def memory_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 def test_forked_processes_share_one_memory_limit(memory_guard: str) -> None:
     # The control: with room for all four, the attack holds 4 x 150 MB at once, each process within its own limit.
     control = grade_source(HOARD, [HOARDED], memory_mb=1536)
-    assert control.results[0].status == PASSED, control.results[0].feedback
+    assert control.results[0].status == Status.PASSED, control.results[0].feedback
     result = grade_source(HOARD, [HOARDED]).results[0]  # 512 MB for the whole submission
-    assert result.status != PASSED
+    assert result.status != Status.PASSED
     if memory_guard == "watchdog":
-        assert result.status == CRASHED and OUT_OF_MEMORY in result.feedback, result.feedback
+        assert result.status == Status.CRASHED and OUT_OF_MEMORY in result.feedback, result.feedback
     else:  # the kernel kills a process of the group: the child itself, or one of its forks (whose sibling then
         # waits for its word until the check's time is up)
-        assert OUT_OF_MEMORY in result.feedback or result.feedback.startswith("got -") or result.status == TIMEOUT, \
-            result.feedback
+        assert (OUT_OF_MEMORY in result.feedback or result.feedback.startswith("got -")
+                or result.status == Status.TIMEOUT), result.feedback
 
 
 def test_the_live_guard_is_a_cgroup_where_one_can_be_made_and_is_removed_after() -> None:
@@ -124,10 +126,10 @@ def test_the_live_guard_is_a_cgroup_where_one_can_be_made_and_is_removed_after()
         group.remove()
         parents = {d.parent for d in group.dirs}
         before = {p for parent in parents for p in parent.glob(f"autograder-{os.getpid()}-*")}
-        assert grade_source(HOARD, [HOARDED]).results[0].status != PASSED
+        assert grade_source(HOARD, [HOARDED]).results[0].status != Status.PASSED
         assert {p for parent in parents for p in parent.glob(f"autograder-{os.getpid()}-*")} == before == set()
     else:  # none here: the watchdog stands in (exercised by the "live" run of the test above)
-        assert grade_source(HOARD, [HOARDED]).results[0].status != PASSED
+        assert grade_source(HOARD, [HOARDED]).results[0].status != Status.PASSED
 
 
 # --- one wall budget for the whole submission -------------------------------------------------------------------
@@ -139,8 +141,8 @@ SLEEP_AND_CRASH = "import time\ntime.sleep(1.0)\n" + "".join(
 def test_reloads_cannot_multiply_the_time_budget() -> None:
     checks = [_value_check(f"f{i}", 1.0, 1.0) for i in range(8)]
     graded = grade_source(SLEEP_AND_CRASH, checks, submission_timeout_seconds=4.0)
-    crashed = [r for r in graded.results if r.status == CRASHED]
-    spent = [r for r in graded.results if r.status == TIMEOUT]
+    crashed = [r for r in graded.results if r.status == Status.CRASHED]
+    spent = [r for r in graded.results if r.status == Status.TIMEOUT]
     # The attack ran: each child that loaded slept, then the check crashed it.
     assert crashed and all("os._exit(3)" in r.feedback for r in crashed)
     # Every load sleeps 1 s, so a 4 s budget pays for at most four of them; the rest were not run.
@@ -151,7 +153,7 @@ def test_reloads_cannot_multiply_the_time_budget() -> None:
 def test_a_load_that_outlasts_the_budget_is_cut_by_it() -> None:
     graded = grade_source("import time\ntime.sleep(60)\n", [_value_check("f", 1.0, 1.0)],
                           load_timeout_seconds=30.0, submission_timeout_seconds=2.0)
-    assert graded.results[0].status == TIMEOUT
+    assert graded.results[0].status == Status.TIMEOUT
     assert graded.results[0].feedback == "loading your code timed out: the submission used its whole time budget " \
                                          "of 2 s"
 
@@ -257,14 +259,14 @@ def test_a_uid_range_that_overlaps_the_machines_ids_is_refused(tmp_path: Path) -
 @pytest.mark.parametrize("level", ["bubblewrap", RLIMITS])
 def test_an_exit_code_above_128_is_not_read_as_a_signal(level: str, body: str, words: str) -> None:
     result = grade_source(f"def f(x):\n    {body}\n", [_value_check("f", 1.0, 1.0)], isolation=level).results[0]
-    assert result.status == CRASHED and words in result.feedback, result.feedback
+    assert result.status == Status.CRASHED and words in result.feedback, result.feedback
 
 
 def test_a_fork_that_exits_does_not_speak_for_the_child() -> None:
     source = "import os\ndef f(x):\n    pid = os.fork()\n    if pid == 0:\n        os._exit(7)\n" \
              "    return float(os.waitpid(pid, 0)[1] >> 8)\n"
     result = grade_source(source, [_value_check("f", 1.0, 7.0)]).results[0]
-    assert result.status == PASSED, result.feedback
+    assert result.status == Status.PASSED, result.feedback
 
 
 # --- /etc inside bubblewrap ----------------------------------------------------------------------------------------

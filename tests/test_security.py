@@ -21,7 +21,7 @@ from autograder.checks import assignment_checks
 from autograder.course import load_course
 from autograder.graded import GradedSubmission
 from autograder.grading import grade_submission
-from autograder.labkit.framework import Check, Probe, Verdict
+from autograder.labkit.framework import Check, Probe, Verdict, Visibility
 from autograder.labkit.plan import call
 from autograder.run.sandbox import BASE_ENV
 from autograder.submission import load_file
@@ -295,7 +295,8 @@ def _answers(source: str) -> dict[str, str]:
         def verdict(values: dict, _: Probe) -> Verdict:
             return Verdict(0.0, values["r"])
 
-        return Check(f"{function}.probe", function, function, "hidden", probe, verdict)
+        return Check(id=f"{function}.probe", function=function, title=function,
+                     visibility=Visibility.HIDDEN, probe=probe, verdict=verdict)
 
     graded = grade_source(source, [check("f"), check("g"), check("h")])
     return {r.function: r.feedback for r in graded.results}

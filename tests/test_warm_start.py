@@ -17,8 +17,7 @@ from grading_helpers import grade_source, tight_course
 from test_sandbox_limits import KEYRINGS, _text_check, _value_check
 
 from autograder.labkit import plain
-from autograder.labkit.framework import CRASHED, PASSED
-from autograder.labkit.plan import call
+from autograder.labkit.plan import Status, call
 from autograder.run import sandbox, warm
 from autograder.run.sandbox import BUBBLEWRAP, Child, confine, start_child
 
@@ -242,12 +241,12 @@ def _memory_of(pid: int) -> bytes:
 def test_a_dead_zygote_is_replaced() -> None:
     check = _value_check("f", 2.0, 4.0)
     source = "def f(x):\n    return x * x\n"
-    assert grade_source(source, [check]).results[0].status == PASSED
+    assert grade_source(source, [check]).results[0].status == Status.PASSED
     old = warm.zygote(sandbox._zygote_command(), {})
     assert old is not None
     old.process.kill()
     old.process.wait()
-    assert grade_source(source, [check]).results[0].status == PASSED
+    assert grade_source(source, [check]).results[0].status == Status.PASSED
     new = warm.zygote(sandbox._zygote_command(), {})
     assert new is not None and new is not old and new.alive()
 
@@ -256,10 +255,10 @@ def test_a_dead_zygote_is_replaced() -> None:
 def test_warm_and_cold_children_report_alike(warm_start: bool) -> None:
     crash = grade_source("def f(x):\n    import os\n    os._exit(130)\n", [_value_check("f", 1.0, 1.0)],
                          warm_start=warm_start).results[0]
-    assert crash.status == CRASHED and "os._exit(130) (exit code 130)" in crash.feedback
+    assert crash.status == Status.CRASHED and "os._exit(130) (exit code 130)" in crash.feedback
     killed = grade_source("def f(x):\n    import os, signal\n    os.kill(os.getpid(), signal.SIGTERM)\n",
                           [_value_check("f", 1.0, 1.0)], warm_start=warm_start).results[0]
-    assert killed.status == CRASHED and "was killed by signal SIGTERM" in killed.feedback
+    assert killed.status == Status.CRASHED and "was killed by signal SIGTERM" in killed.feedback
     told = grade_source("import os\ndef f():\n    return repr((os.getpid(), os.getcwd(), os.listdir('/tmp')))\n",
                         [_text_check("f")], warm_start=warm_start).results[0].feedback
     assert eval(told) == (2, "/tmp", [])  # pid 2 of its own namespace, in its own empty /tmp

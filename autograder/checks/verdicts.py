@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..labkit.compare import section_reference, summary_pair
-from ..labkit.framework import HIDDEN, Check, Probe, Verdict
+from ..labkit.framework import Check, Probe, Verdict, Visibility
 from ..labkit.plan import AGAIN, Step
 from .stats import relative_error
 
@@ -84,7 +84,8 @@ def hidden_check(check_id: str, title: str, section: str, probe: Callable[[np.ra
         return Verdict(score, feedback(problems, mistake, section), mistake.id if mistake else None,
                        figure(values, p) if figure else None)
 
-    return Check(check_id, check_id.split(".")[0], title, HIDDEN, probe, verdict, section)
+    return Check(id=check_id, function=check_id.split(".")[0], title=title,
+                 visibility=Visibility.HIDDEN, probe=probe, verdict=verdict, section=section)
 
 
 def compare(got: Any, expected: Any, what: str, rtol: float = 1e-7, atol: float = 1e-12) -> list[str]:

@@ -10,13 +10,13 @@ from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from typing import Any
 
 from .compare import SECTION_PATTERN
-from .framework import PASSED, Check, Result, check_seed, judge
+from .framework import Check, Result, check_seed, judge
 from .hints import hint_key, hint_text
-from .plan import NOT_ATTEMPTED, execute
+from .plan import Status, execute
 
 PUBLIC_SALT = "public"  # public checks use the same inputs every time, so a learner can re-run them
 
-SYMBOLS = {PASSED: "PASS", NOT_ATTEMPTED: "TODO"}
+SYMBOLS = {Status.PASSED: "PASS", Status.NOT_ATTEMPTED: "TODO"}
 NBGRADER_EXECUTION = "NBGRADER_EXECUTION"  # "validate" or "autograde" while nbgrader runs the notebook
 REPEAT = "The same cause as explained under {} above."
 
@@ -35,7 +35,7 @@ def format_result(result: Result, feedback: str | None = None) -> str:
     mark = SYMBOLS.get(result.status, "FAIL")
     line = f"[{mark}] {result.check_id}: {result.title}"
     text = result.feedback if feedback is None else feedback
-    if result.status != PASSED and text:
+    if result.status != Status.PASSED and text:
         line += "\n       " + text.replace("\n", "\n       ")
     return line
 
@@ -48,7 +48,7 @@ def without_repeats(results: Sequence[Result]) -> dict[str, str]:
     texts = {}
     for result in results:
         lines = []
-        for line in result.feedback.splitlines() if result.status != PASSED else []:
+        for line in result.feedback.splitlines() if result.status != Status.PASSED else []:
             if SECTION_PATTERN.search(line):
                 lines.append(line)
                 continue
@@ -92,7 +92,7 @@ def make_check_helper(checks: list[Check]) -> Callable[..., None]:
         results = run_checks(chosen, namespace)
         texts = without_repeats(results)
         print("\n".join(format_result(r, texts[r.check_id]) for r in results))
-        if all(r.status == NOT_ATTEMPTED for r in results):
+        if all(r.status == Status.NOT_ATTEMPTED for r in results):
             print(f"-> {name or 'the assignment'}: not attempted yet.")
         elif all(r.passed for r in results):
             print(f"-> {name or 'every exercise'}: all {len(results)} public checks passed.")

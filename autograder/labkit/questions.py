@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .framework import PUBLIC, Check, Probe, Verdict
+from .framework import Check, Probe, Verdict, Visibility
 from .plan import call
 
 MC, NUMBER = "mc", "number"
@@ -148,7 +148,7 @@ def assess(question: Question, value: Any) -> tuple[bool, str]:
     return False, f"{x:.4g} is not right: {why}.{where}"
 
 
-def question_check(question: Question, visibility: str) -> Check:
+def question_check(question: Question, visibility: Visibility) -> Check:
     """The check of one question: call q_...() and judge its return value with `assess`."""
 
     def probe(_: Any) -> Probe:
@@ -160,7 +160,8 @@ def question_check(question: Question, visibility: str) -> Check:
         right, feedback = assess(question, values["answer"])
         return Verdict(1.0 if right else 0.0, feedback)
 
-    return Check(f"{question.id}.answer", question.id, question.title, visibility, probe, verdict, question.section)
+    return Check(id=f"{question.id}.answer", function=question.id, title=question.title,
+                 visibility=visibility, probe=probe, verdict=verdict, section=question.section)
 
 
 def dumps_key(questions: list[Question]) -> str:
@@ -180,4 +181,4 @@ def self_checks(path: Path = ANSWER_FILE) -> list[Check]:
     """The questions' checks from the shipped answer key; none when the release ships no key."""
     if not path.is_file():
         return []
-    return [question_check(question, PUBLIC) for question in loads_key(path.read_text(encoding="utf-8"))]
+    return [question_check(question, Visibility.PUBLIC) for question in loads_key(path.read_text(encoding="utf-8"))]

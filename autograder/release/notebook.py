@@ -29,7 +29,7 @@ import nbformat
 
 from autograder.checks import answer_key, assignment_checks
 from autograder.course import Assignment
-from autograder.labkit.framework import PUBLIC
+from autograder.labkit.framework import Visibility
 from autograder.nbgrader_compat import course_stamp
 
 LESSON_FILE = "lesson.md"
@@ -255,7 +255,7 @@ def build_source_notebook(assignment: Assignment) -> str:
 def publicly_checked(assignment: Assignment) -> frozenset[str]:
     """The functions whose test cell calls `check(...)`: those with public checks, and the conceptual questions
     when the release ships their answer key (course.toml's reveal_answers)."""
-    checked = {c.function for c in assignment_checks(assignment, PUBLIC)}
+    checked = {c.function for c in assignment_checks(assignment, Visibility.PUBLIC)}
     if assignment.reveal_answers:
         checked |= {question.id for question in answer_key(assignment)}
     return frozenset(checked)

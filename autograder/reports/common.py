@@ -8,24 +8,23 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..graded import GradedSubmission
-from ..labkit.framework import CRASHED, FAILED, PASSED, TIMEOUT
-from ..labkit.plan import ERROR, INVALID, MISSING, NOT_ATTEMPTED
+from ..labkit.plan import Status
 
 # How each status reads in feedback and summaries.
 STATUS_LABELS = {
-    PASSED: "passed",
-    FAILED: "wrong",
-    NOT_ATTEMPTED: "not attempted",
-    MISSING: "function missing",
-    ERROR: "raised an error",
-    INVALID: "returned the wrong type",
-    TIMEOUT: "timed out",
-    CRASHED: "crashed",
+    Status.PASSED: "passed",
+    Status.FAILED: "wrong",
+    Status.NOT_ATTEMPTED: "not attempted",
+    Status.MISSING: "function missing",
+    Status.ERROR: "raised an error",
+    Status.INVALID: "returned the wrong type",
+    Status.TIMEOUT: "timed out",
+    Status.CRASHED: "crashed",
 }
 NOT_GRADED = "not graded"  # a check with no result: the submission could not be graded at all
 
 
-def status_label(status: str) -> str:
+def status_label(status: Status) -> str:
     """The words a reader sees for a result status."""
     return STATUS_LABELS.get(status, status.replace("_", " "))
 
@@ -34,7 +33,7 @@ def submission_status(graded: GradedSubmission) -> str:
     """One word for the whole submission: "error" (could not be graded), "timeout"/"crashed", or "ok"."""
     if graded.error is not None:
         return "error"
-    for status in (TIMEOUT, CRASHED):
+    for status in (Status.TIMEOUT, Status.CRASHED):
         if any(r.status == status for r in graded.results):
             return status
     return "ok"

@@ -18,9 +18,9 @@ from urllib.parse import quote
 
 from ..graded import GradedSubmission
 from ..labkit.compare import SECTION_PATTERN
-from ..labkit.framework import PASSED, PUBLIC, Result
+from ..labkit.framework import Result, Visibility
 from ..labkit.inprocess import without_repeats
-from ..labkit.plan import NOT_ATTEMPTED
+from ..labkit.plan import Status
 from .common import status_label
 from .plots import check_figure
 
@@ -54,7 +54,7 @@ class _Function:
 
     @property
     def not_attempted(self) -> bool:
-        return all(r.status == NOT_ATTEMPTED for r in self.checks)
+        return all(r.status == Status.NOT_ATTEMPTED for r in self.checks)
 
     @property
     def all_passed(self) -> bool:
@@ -63,7 +63,7 @@ class _Function:
 
 def figure_pngs(graded: GradedSubmission) -> dict[str, bytes]:
     """The PNG of every check that did not pass and whose verdict drew a figure, by check id."""
-    return {r.check_id: check_figure(r.figure) for r in graded.results if r.figure and r.status != PASSED}
+    return {r.check_id: check_figure(r.figure) for r in graded.results if r.figure and r.status != Status.PASSED}
 
 
 def figure_file(check_id: str) -> str:
@@ -94,7 +94,7 @@ def _functions(graded: GradedSubmission) -> list[_Function]:
 
 def _counts(graded: GradedSubmission) -> str:
     statuses = [r.status for r in graded.results]
-    passed, not_attempted = statuses.count(PASSED), statuses.count(NOT_ATTEMPTED)
+    passed, not_attempted = statuses.count(Status.PASSED), statuses.count(Status.NOT_ATTEMPTED)
     parts = [f"{passed} of {len(statuses)} checks passed"]
     if len(statuses) - passed - not_attempted:
         parts.append(f"{len(statuses) - passed - not_attempted} did not")
@@ -145,7 +145,7 @@ def feedback_markdown(graded: GradedSubmission, title: str, figures: dict[str, b
             lines += [f"All {_plural(len(f.checks), 'check')} passed.", ""]
             continue
         for r in f.checks:
-            hidden = "" if r.visibility == PUBLIC else " *(hidden check)*"
+            hidden = "" if r.visibility == Visibility.PUBLIC else " *(hidden check)*"
             points = f"{graded.points.get(r.check_id, 0.0):g} / {graded.max_points.get(r.check_id, 0.0):g}"
             lines.append(f"- **{status_label(r.status)}** · `{r.check_id}` — {r.title} ({points}){hidden}")
             if texts[r.check_id]:
@@ -195,7 +195,7 @@ def _linked(text: str, notebook: str | None) -> str:
 
 
 def _check_html(graded: GradedSubmission, r: Result, text: str, figures: dict[str, bytes]) -> str:
-    hidden = "" if r.visibility == PUBLIC else ' <span class="muted">(hidden check)</span>'
+    hidden = "" if r.visibility == Visibility.PUBLIC else ' <span class="muted">(hidden check)</span>'
     points = f"{graded.points.get(r.check_id, 0.0):g} / {graded.max_points.get(r.check_id, 0.0):g}"
     parts = [f'<div class="check"><span class="badge {_e(r.status)}">{_e(status_label(r.status))}</span> '
              f"<code>{_e(r.check_id)}</code> — {_e(r.title)} <span class=\"muted\">({points})</span>{hidden}"]

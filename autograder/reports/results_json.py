@@ -10,13 +10,14 @@ import json
 from typing import Any
 
 from ..graded import GradedSubmission, bounded
-from ..labkit.framework import PASSED, PUBLIC
+from ..labkit.framework import Visibility
+from ..labkit.plan import Status
 from .common import NOT_GRADED, check_ids, status_label
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 
 
-def _test_output(status: str, feedback: str) -> str:
+def _test_output(status: Status, feedback: str) -> str:
     # The feedback explains a diagnosed misconception in plain sentences; its id is for the gradebook only.
     return f"[{status_label(status)}]" + (f" {feedback}" if feedback else "")
 
@@ -50,9 +51,9 @@ def results_json(graded: GradedSubmission, hidden_visibility: str = "after_publi
             "name": f"{check_id}: {result.title}",
             "score": graded.points.get(check_id, 0.0),
             "max_score": graded.max_points.get(check_id, 0.0),
-            "status": "passed" if result.status == PASSED else "failed",
+            "status": "passed" if result.status == Status.PASSED else "failed",
             "output": _test_output(result.status, result.feedback),
-            "visibility": "visible" if result.visibility == PUBLIC else hidden_visibility,
+            "visibility": "visible" if result.visibility == Visibility.PUBLIC else hidden_visibility,
         })
     return {"score": graded.score, "execution_time": round(graded.seconds, 3),
             "output": _overall_output(graded), "tests": tests}

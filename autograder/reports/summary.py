@@ -14,15 +14,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ..graded import GradedSubmission
-from ..labkit.framework import CRASHED, FAILED, PASSED, TIMEOUT
-from ..labkit.plan import ERROR, INVALID, MISSING, NOT_ATTEMPTED
+from ..labkit.plan import Status
 from . import plots
 from .common import NOT_GRADED, submission_status
 from .feedback import CSS
 
 # Why a check did not pass, grouped for the summary (a missing result means the file could not be graded).
-OUTCOMES = {"wrong": (FAILED,), "not attempted": (NOT_ATTEMPTED,), "error": (ERROR, INVALID, MISSING),
-            "timeout or crash": (TIMEOUT, CRASHED)}
+OUTCOMES = {"wrong": (Status.FAILED,), "not attempted": (Status.NOT_ATTEMPTED,),
+            "error": (Status.ERROR, Status.INVALID, Status.MISSING),
+            "timeout or crash": (Status.TIMEOUT, Status.CRASHED)}
 COLORS = {"wrong": "#cf222e", "not attempted": "#8c959f", "error": "#bf8700", "timeout or crash": "#6639ba",
           NOT_GRADED: "#24292f"}
 # Long check ids and explanations may wrap anywhere, so that the widest table still fits a 1280 px window.
@@ -42,7 +42,7 @@ TAMPERING = (("into the grader's channel", "wrote into the grader's result chann
 def tampering(graded: GradedSubmission) -> str | None:
     """What the submission did to grading that honest code does not, in words, or None."""
     for result in graded.results:
-        if result.status == CRASHED:
+        if result.status == Status.CRASHED:
             for phrase, words in TAMPERING:
                 if phrase in result.feedback:
                     return words
@@ -109,7 +109,7 @@ class Summary:
         return sum(s.outdated for s in self.students)
 
 
-def _outcome(status: str) -> str | None:
+def _outcome(status: Status) -> str | None:
     return next((name for name, members in OUTCOMES.items() if status in members), None)
 
 
@@ -148,7 +148,7 @@ class SummaryBuilder:
         for result in graded.results:
             tally = self.checks.setdefault(result.check_id, _CheckTally("", ""))
             tally.title, tally.visibility = tally.title or result.title, tally.visibility or result.visibility
-            tally.outcomes[PASSED if result.passed else _outcome(result.status)] += 1
+            tally.outcomes[Status.PASSED if result.passed else _outcome(result.status)] += 1
         # Once per student, however many checks a misconception made them fail.
         self.misconceptions.update({(r.diagnosis, r.function) for r in graded.results if r.diagnosis})
         self.students.append(StudentRow(graded.student_id, graded.score, graded.max_score,
@@ -163,7 +163,7 @@ class SummaryBuilder:
             graded = sum(tally.outcomes.values())
             shares = {name: tally.outcomes[name] / n for name in OUTCOMES} | {NOT_GRADED: (self.count - graded) / n}
             rows.append(CheckRow(check_id, tally.title, tally.visibility, tally.points, tally.earned / n,
-                                 tally.outcomes[PASSED] / n, shares))
+                                 tally.outcomes[Status.PASSED] / n, shares))
         return sorted(rows, key=lambda row: -row.failure_rate)  # stable: ties keep the catalogue's order
 
     def build(self) -> Summary:

@@ -26,8 +26,8 @@ from typing import Any, BinaryIO
 from ..course import COURSE_FILE, Assignment, Course, Grading
 from ..graded import GradedSubmission
 from ..labkit import plain
-from ..labkit.framework import CRASHED, TIMEOUT, Check, Probe, Result, check_seed, judge
-from ..labkit.plan import ERROR, INVALID
+from ..labkit.framework import Check, Probe, Result, check_seed, judge
+from ..labkit.plan import Status
 from ..plugin import activate
 from ..submission import Submission, release_preamble
 from .sandbox import (
@@ -151,17 +151,18 @@ def _runner_result(check: Check, status: str, feedback: str, seconds: float) -> 
 def _judged(check: Check, probe: Probe, observation: Any, seconds: float, grading: Grading) -> Result:
     """Judge what a plan observed; anything that is not a well-formed observation is the child's crash."""
     if not _valid_observation(observation):
-        return _runner_result(check, CRASHED, "your code wrote malformed data into the grader's channel", seconds)
+        return _runner_result(check, Status.CRASHED, "your code wrote malformed data into the grader's channel",
+                              seconds)
     failure = observation["failure"]
-    if failure is not None and failure["kind"] == ERROR and _MEMORY_ERROR.search(failure["message"]):
-        return _runner_result(check, CRASHED, f"ran out of memory (limit {grading.memory_mb} MB) while checking "
-                                              f"`{check.function}`", seconds)
+    if failure is not None and failure["kind"] == Status.ERROR and _MEMORY_ERROR.search(failure["message"]):
+        return _runner_result(check, Status.CRASHED, f"ran out of memory (limit {grading.memory_mb} MB) while "
+                                                     f"checking `{check.function}`", seconds)
     observation = {**observation, "seconds": seconds}
     try:
         return judge(check, probe, observation)
     except Exception as error:  # a verdict surprised by data of the right types but odd structure
-        return _runner_result(check, INVALID, f"`{check.function}` returned data of an unexpected structure "
-                                              f"({type(error).__name__}: {error})", seconds)
+        return _runner_result(check, Status.INVALID, f"`{check.function}` returned data of an unexpected structure "
+                                                     f"({type(error).__name__}: {error})", seconds)
 
 
 def _functions_called(plan: list[dict]) -> frozenset[str]:
@@ -198,7 +199,7 @@ class _Session:
         while len(self.results) < len(self.probes):
             pending = self._skip_hung([i for i in range(len(self.probes)) if i not in self.results])
             if pending and self._left() <= 0:
-                self._fail_all(pending, TIMEOUT, f"not run: {self._spent()}")
+                self._fail_all(pending, Status.TIMEOUT, f"not run: {self._spent()}")
             elif pending:
                 self._one_child(pending)
         return [self.results[i] for i in range(len(self.probes))]
@@ -223,7 +224,8 @@ class _Session:
                 continue
             check, hung_check = self.probes[i][0], self.probes[cause][0]
             called = ", ".join(f"`{f}`" for f in sorted(self.calls[cause]))
-            self.results[i] = _runner_result(check, TIMEOUT, f"not run: it calls {called}, which timed out after "
+            self.results[i] = _runner_result(check, Status.TIMEOUT,
+                                             f"not run: it calls {called}, which timed out after "
                                              f"{self.grading.check_timeout_seconds:g} s in {hung_check.id}", 0.0)
         return kept
 
@@ -254,9 +256,9 @@ class _Session:
             for position, i in enumerate(pending):
                 check, probe = self.probes[i]
                 self.results[i] = self._answer(child, channel, check, probe, position)
-                if self.results[i].status == TIMEOUT and self._left() > 0:  # not for the budget: nothing hung
+                if self.results[i].status == Status.TIMEOUT and self._left() > 0:  # not for the budget: nothing hung
                     self.hung.append(i)
-                if self.results[i].status in (TIMEOUT, CRASHED):
+                if self.results[i].status in (Status.TIMEOUT, Status.CRASHED):
                     return
         finally:
             child.kill()
@@ -283,10 +285,10 @@ class _Session:
             else:  # checks have run before: these would have run but for the budget
                 message = f"not run: {self._spent()}" if self.results else f"loading your code timed out: " \
                                                                           f"{self._spent()}"
-            self._fail_all(pending, TIMEOUT, message)
+            self._fail_all(pending, Status.TIMEOUT, message)
             return False
         except ChildGone as gone:
-            self._fail_all(pending, CRASHED, str(gone))
+            self._fail_all(pending, Status.CRASHED, str(gone))
             return False
         if type(message) is dict and message.get("loaded") is True:
             return True
@@ -294,7 +296,7 @@ class _Session:
         error = message.get("error") if type(message) is dict else None
         if kind == "memory":
             error = f"your code ran out of memory (limit {self.grading.memory_mb} MB) while it was loaded"
-        status = ERROR if kind == "error" else CRASHED
+        status = Status.ERROR if kind == "error" else Status.CRASHED
         self._fail_all(pending, status, error if type(error) is str else "your code could not be loaded")
         return False
 
@@ -309,16 +311,16 @@ class _Session:
             message = _decode(line)
         except TimeoutError:
             if self._left() <= 0:
-                return _runner_result(check, TIMEOUT, f"timed out while checking `{check.function}`: "
-                                                      f"{self._spent()}", time.perf_counter() - start)
-            return _runner_result(check, TIMEOUT, f"timed out after {timeout:g} s while checking `{check.function}`",
-                                  timeout)
+                return _runner_result(check, Status.TIMEOUT, f"timed out while checking `{check.function}`: "
+                                                             f"{self._spent()}", time.perf_counter() - start)
+            return _runner_result(check, Status.TIMEOUT,
+                                  f"timed out after {timeout:g} s while checking `{check.function}`", timeout)
         except ChildGone as gone:
-            return _runner_result(check, CRASHED, str(gone), time.perf_counter() - start)
+            return _runner_result(check, Status.CRASHED, str(gone), time.perf_counter() - start)
         if type(message) is not dict or message.get("plan") != index:
-            return _runner_result(check, CRASHED, "your code wrote into the grader's channel", seconds)
+            return _runner_result(check, Status.CRASHED, "your code wrote into the grader's channel", seconds)
         if "exit" in message:
-            return _runner_result(check, CRASHED, f"{message['exit']} while checking `{check.function}`"[:600],
+            return _runner_result(check, Status.CRASHED, f"{message['exit']} while checking `{check.function}`"[:600],
                                   seconds)
         return _judged(check, probe, message.get("observation"), seconds, self.grading)
 
@@ -344,7 +346,7 @@ def grade_isolated(submission: Submission, assignment: Assignment, course: Cours
         raise ValueError(f"checks without points in course.toml [assignments.{assignment.name}.points]: {unpriced}")
     max_points = {c.id: assignment.points[c.id] for c in checks}
     if submission.error is not None:
-        return GradedSubmission.not_run(submission.student_id, str(submission.path), checks, max_points, ERROR,
+        return GradedSubmission.not_run(submission.student_id, str(submission.path), checks, max_points, Status.ERROR,
                                         submission.error, time.perf_counter() - start)
     level, _ = resolve_level(course.grading.isolation)  # its warnings went to the instructor's log (stderr)
     salt = submission_salt(course.seed_salt, submission.source)

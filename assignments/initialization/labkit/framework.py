@@ -17,13 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from .plan import ERROR, INCOMPLETE, INVALID, MISSING, NOT_ATTEMPTED, Step
+from .plan import PlainEnum, Status, Step
 
-PUBLIC, HIDDEN = "public", "hidden"
 
-# Result statuses. PASSED and FAILED come from verdicts; the others from the runner.
-PASSED, FAILED = "passed", "failed"
-TIMEOUT, CRASHED = "timeout", "crashed"
+class Visibility(PlainEnum):
+    """Who sees a check run before the deadline."""
+
+    PUBLIC = "public"  # the student, in the notebook's check(...), and the grader
+    HIDDEN = "hidden"  # the grader only
 
 
 @dataclass(frozen=True)
@@ -44,14 +45,14 @@ class Verdict:
     figure: dict[str, Any] | None = None  # plain data for a plot in the feedback (see reports/plots.py)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Check:
-    """One gradable property of one function (see the module docstring)."""
+    """One gradable property of one function (see the module docstring); declared with keywords."""
 
     id: str
     function: str
     title: str
-    visibility: str
+    visibility: Visibility
     probe: Callable[[np.random.Generator], Probe]
     verdict: Callable[[dict[str, Any], Probe], Verdict]
     section: str = ""  # the notebook heading that explains this, e.g. "Part 3 · ..."
@@ -64,8 +65,8 @@ class Result:
     check_id: str
     function: str
     title: str
-    visibility: str
-    status: str
+    visibility: Visibility
+    status: Status
     score: float  # fraction in [0, 1]
     feedback: str
     diagnosis: str | None = None
@@ -74,7 +75,7 @@ class Result:
 
     @property
     def passed(self) -> bool:
-        return self.status == PASSED
+        return self.status == Status.PASSED
 
 
 def check_seed(check_id: str, salt: str) -> np.random.Generator:
@@ -86,21 +87,22 @@ def check_seed(check_id: str, salt: str) -> np.random.Generator:
 def judge(check: Check, probe: Probe, observation: dict[str, Any]) -> Result:
     """Turn what the plan observed into a Result (trusted side)."""
 
-    def result(status: str, score: float, feedback: str, diagnosis: str | None = None,
-               figure: dict[str, Any] | None = None) -> Result:
-        return Result(check.id, check.function, check.title, check.visibility, status,
-                      float(min(max(score, 0.0), 1.0)), feedback, diagnosis, observation.get("seconds", 0.0), figure)
+    def result(status: Status, score: float, feedback: str, verdict: Verdict | None = None) -> Result:
+        return Result(check_id=check.id, function=check.function, title=check.title, visibility=check.visibility,
+                      status=status, score=float(min(max(score, 0.0), 1.0)), feedback=feedback,
+                      diagnosis=verdict.diagnosis if verdict else None, seconds=observation.get("seconds", 0.0),
+                      figure=verdict.figure if verdict else None)
 
     failure = observation.get("failure")
-    if failure is not None:
-        status = failure["kind"] if failure["kind"] in (NOT_ATTEMPTED, INCOMPLETE, MISSING, ERROR, INVALID) else ERROR
-        return result(status, 0.0, failure["message"])
+    if failure is not None:  # plain data: the kind is a string, from the student's process
+        kind = failure["kind"]
+        failed = (Status.NOT_ATTEMPTED, Status.INCOMPLETE, Status.MISSING, Status.ERROR, Status.INVALID)
+        return result(Status(kind) if kind in failed else Status.ERROR, 0.0, failure["message"])
     try:
         verdict = check.verdict(observation["values"], probe)
     except (KeyError, IndexError, TypeError, ValueError) as error:
         # Data of an unexpected structure that slipped past the plan's type checks.
-        return result(INVALID, 0.0, f"`{check.function}` returned data of an unexpected structure ({error})")
+        return result(Status.INVALID, 0.0, f"`{check.function}` returned data of an unexpected structure ({error})")
     if not np.isfinite(verdict.score):
-        return result(FAILED, 0.0, verdict.feedback, verdict.diagnosis, verdict.figure)
-    status = PASSED if verdict.score >= 1.0 else FAILED
-    return result(status, verdict.score, verdict.feedback, verdict.diagnosis, verdict.figure)
+        return result(Status.FAILED, 0.0, verdict.feedback, verdict)
+    return result(Status.PASSED if verdict.score >= 1.0 else Status.FAILED, verdict.score, verdict.feedback, verdict)

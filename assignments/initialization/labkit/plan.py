@@ -26,6 +26,7 @@ Arguments may be plain data, `ref(step_id)` / `ref(step_id, index)` for an earli
 import time
 import traceback
 from collections.abc import MutableMapping
+from enum import Enum
 from typing import Any, Literal, TypedDict
 
 import numpy as np
@@ -57,13 +58,36 @@ class FakeStep(TypedDict):
 Step = CallStep | FakeStep  # plain data: it travels as JSON to wherever the student's code runs
 Namespace = MutableMapping[str, Any]
 
-# Failure kinds, in the words feedback uses.
-NOT_ATTEMPTED = "not_attempted"  # stub still raises NotImplementedError
-INCOMPLETE = "incomplete"        # it calls a helper of the student's that is still a stub
-MISSING = "missing"              # the function is not defined at all
-ERROR = "error"                  # it raised something else
-INVALID = "invalid"              # it returned the wrong type or structure
-AGAIN = "#2"                     # suffix of the value of a call made a second time (again=True)
+AGAIN = "#2"  # suffix of the value of a call made a second time (again=True)
+
+
+class PlainEnum(str, Enum):
+    """An enum whose members are their plain string values wherever they go: equal to the string, and the same
+    text from str(), f-strings, format() and json.dumps on every Python (3.11 and 3.12 changed how format() and
+    str() show a str-mixin enum). Values read back from JSON are plain strings: turn them into members with
+    `Class(value)`."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+class Status(PlainEnum):
+    """The outcome of one check. PASSED and FAILED come from verdicts; NOT_ATTEMPTED to INVALID are the failure
+    kinds of a plan's step (a failed step's "kind"), in the words feedback uses; TIMEOUT and CRASHED from the
+    runner."""
+
+    PASSED = "passed"                # the verdict gave the check full marks
+    FAILED = "failed"                # the verdict found it wrong (partly, maybe)
+    NOT_ATTEMPTED = "not_attempted"  # stub still raises NotImplementedError
+    INCOMPLETE = "incomplete"        # it calls a helper of the student's that is still a stub
+    MISSING = "missing"              # the function is not defined at all
+    ERROR = "error"                  # it raised something else
+    INVALID = "invalid"              # it returned the wrong type or structure
+    TIMEOUT = "timeout"              # it ran out of time (its own limit, or the submission's)
+    CRASHED = "crashed"              # the process running it died (out of memory, exit, signal) or misbehaved
 
 
 def call(step_id: str, function: str, *args: Any, returns: str | list = "any", again: bool = False,
@@ -143,7 +167,7 @@ def _plain_copy(value: Any) -> Any:
     try:
         return to_plain(value, "any", "a value passed from one call to the next")
     except InvalidReturn as error:
-        raise StepFailed({"kind": INVALID, "function": "", "message": str(error)}) from None
+        raise StepFailed({"kind": Status.INVALID, "function": "", "message": str(error)}) from None
 
 
 def _student_frames(error: BaseException) -> list[traceback.FrameSummary]:
@@ -163,7 +187,7 @@ def _student_frame(error: BaseException) -> str:
 def _lookup(namespace: Namespace, function: str) -> Any:
     target = namespace.get(function)
     if not callable(target):
-        raise StepFailed({"kind": MISSING, "function": function,
+        raise StepFailed({"kind": Status.MISSING, "function": function,
                           "message": f"`{function}` is not defined: run its cell, or check its name"})
     return target
 
@@ -174,9 +198,9 @@ def _not_attempted(function: str, error: NotImplementedError) -> StepFailed:
     stub = frames[-1].name if frames else function
     if stub in (function, "<module>"):
         message = f"`{function}` is not attempted yet: it still raises NotImplementedError"
-        return StepFailed({"kind": NOT_ATTEMPTED, "function": function, "message": message})
+        return StepFailed({"kind": Status.NOT_ATTEMPTED, "function": function, "message": message})
     message = f"`{function}` calls `{stub}`, which is not attempted yet (it still raises NotImplementedError)"
-    return StepFailed({"kind": INCOMPLETE, "function": function, "message": message})
+    return StepFailed({"kind": Status.INCOMPLETE, "function": function, "message": message})
 
 
 def _invoke(function: str, target: Any, args: list, kwargs: dict) -> Any:
@@ -185,10 +209,10 @@ def _invoke(function: str, target: Any, args: list, kwargs: dict) -> Any:
     except NotImplementedError as error:
         raise _not_attempted(function, error) from None
     except FakeMisuse as misuse:  # the function called a fake collaborator the wrong way
-        raise StepFailed({"kind": ERROR, "function": function, "message": str(misuse)}) from None
+        raise StepFailed({"kind": Status.ERROR, "function": function, "message": str(misuse)}) from None
     except Exception as error:  # the student's bug, reported as feedback
         message = f"`{function}` raised {type(error).__name__}: {error}"[:600] + _student_frame(error)
-        raise StepFailed({"kind": ERROR, "function": function, "message": message}) from None
+        raise StepFailed({"kind": Status.ERROR, "function": function, "message": message}) from None
 
 
 def _run_call(step: CallStep, namespace: Namespace, originals: dict[str, Any], values: dict[str, Any]) -> None:
@@ -205,11 +229,11 @@ def _run_call(step: CallStep, namespace: Namespace, originals: dict[str, Any], v
 
 
 def _converted(function: str, result: Any, kind: str | list) -> Any:
-    """What a student function returned, as plain data of `kind`; a wrong type fails the step (INVALID)."""
+    """What a student function returned, as plain data of `kind`; a wrong type fails the step (Status.INVALID)."""
     try:
         return to_plain(result, kind, f"what `{function}` returned")
     except InvalidReturn as error:
-        raise StepFailed({"kind": INVALID, "function": function, "message": str(error)}) from None
+        raise StepFailed({"kind": Status.INVALID, "function": function, "message": str(error)}) from None
 
 
 _ABSENT = object()

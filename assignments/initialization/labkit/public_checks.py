@@ -17,7 +17,7 @@ import numpy as np
 from . import fakes
 from .activations import activate, sigmoid
 from .compare import all_or_nothing, printed_pair, relative_error, section_reference, summary
-from .framework import PUBLIC, Check, Probe, Verdict
+from .framework import Check, Probe, Verdict, Visibility
 from .params import caches_layout_problems, shape_problems
 from .plan import AGAIN, call, fake, rng, tuples
 
@@ -115,8 +115,8 @@ def _init_shapes_check(function: str, extra_kwargs: dict[str, Any]) -> Check:
         what = f"{function}({p.context['dims']})"
         return all_or_nothing(shape_problems(got, p.context["dims"], what) + _dtype_problems(got, what))
 
-    return Check(f"{function}.shapes", function, "a W and a b per layer, right shapes, float64", PUBLIC,
-                 probe, verdict)
+    return Check(id=f"{function}.shapes", function=function, title="a W and a b per layer, right shapes, float64",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 def _zeros_values_check() -> Check:
@@ -131,8 +131,8 @@ def _zeros_values_check() -> Check:
         problems += [f'W and b should be all zeros; "{k}" has {summary(v)}' for k, v in got.items() if np.any(v != 0)]
         return all_or_nothing(problems)
 
-    return Check("initialize_zeros.zeros", "initialize_zeros", "every weight and bias is zero", PUBLIC,
-                 probe, verdict)
+    return Check(id="initialize_zeros.zeros", function="initialize_zeros", title="every weight and bias is zero",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 def _scale_problems(got: dict[str, np.ndarray], dims: list[int], expected_std: list[float], what: str) -> list[str]:
@@ -187,8 +187,9 @@ def _random_scale_check() -> Check:
         problems += _scale_problems(values["scaled"], WIDE_DIMS, [0.5] * 3, "initialize_random(dims, scale=0.5)")
         return all_or_nothing(problems)
 
-    return Check("initialize_random.scale", "initialize_random", "weights have std `scale` (default 10), biases 0",
-                 PUBLIC, probe, verdict)
+    return Check(id="initialize_random.scale", function="initialize_random",
+                 title="weights have std `scale` (default 10), biases 0",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 def _he_scale_check() -> Check:
@@ -199,8 +200,8 @@ def _he_scale_check() -> Check:
         targets = [math.sqrt(2 / n) for n in WIDE_DIMS[:-1]]
         return all_or_nothing(_scale_problems(values["he"], WIDE_DIMS, targets, f"initialize_he({WIDE_DIMS})"))
 
-    return Check("initialize_he.scale", "initialize_he", "W{l} has std sqrt(2 / fan_in), biases 0", PUBLIC,
-                 probe, verdict)
+    return Check(id="initialize_he.scale", function="initialize_he", title="W{l} has std sqrt(2 / fan_in), biases 0",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 def _rng_check(function: str) -> Check:
@@ -220,8 +221,8 @@ def _rng_check(function: str) -> Check:
             return Verdict(0.0, f"{function} gave the same weights for seeds 7 and 8: draw from `rng`")
         return Verdict(1.0)
 
-    return Check(f"{function}.rng", function, "draws from the rng argument (same seed, same weights)",
-                 PUBLIC, probe, verdict)
+    return Check(id=f"{function}.rng", function=function, title="draws from the rng argument (same seed, same weights)",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 # --- forward, cost, backward, update -----------------------------------------------------------------
@@ -245,8 +246,9 @@ def _forward_known_answer_check() -> Check:
                                 f"{theirs} (hidden layers use the activation, the output layer sigmoid)")
         return all_or_nothing(problems)
 
-    return Check("forward.tiny_example", "forward", "the tiny 2-3-1 example gives the right AL for every activation",
-                 PUBLIC, probe, verdict)
+    return Check(id="forward.tiny_example", function="forward",
+                 title="the tiny 2-3-1 example gives the right AL for every activation",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 def _tiny_caches(activation: str) -> list[tuple]:
@@ -283,8 +285,9 @@ def _forward_caches_check() -> Check:
                                     "(the layer's activation; the output layer's is 'sigmoid')")
         return all_or_nothing(problems)
 
-    return Check("forward.caches", "forward", "caches[l-1] == (A_prev, W, b, Z, activation) on the tiny example",
-                 PUBLIC, probe, verdict)
+    return Check(id="forward.caches", function="forward",
+                 title="caches[l-1] == (A_prev, W, b, Z, activation) on the tiny example",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 def _cost_known_answer_check() -> Check:
@@ -303,8 +306,9 @@ def _cost_known_answer_check() -> Check:
         return Verdict(0.0, f"compute_cost(AL={AL}, Y={Y}) returned {mine}, expected "
                             f"-(ln 0.8 + ln 0.9 + ln 0.6) / 3 = {theirs}{hint}")
 
-    return Check("compute_cost.known_answer", "compute_cost", "mean cross-entropy of a 3-example case", PUBLIC,
-                 probe, verdict)
+    return Check(id="compute_cost.known_answer", function="compute_cost",
+                 title="mean cross-entropy of a 3-example case",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 def _cost_saturated_check() -> Check:
@@ -320,8 +324,9 @@ def _cost_saturated_check() -> Check:
         return Verdict(0.0, f"compute_cost(AL={AL}, Y={Y}) returned {got}: outputs that saturate to exactly 0 or 1 "
                             "must give a large finite cost, not inf or nan: clip AL to [1e-15, 1 - 1e-15] first")
 
-    return Check("compute_cost.saturated", "compute_cost", "finite when outputs saturate to exactly 0 or 1", PUBLIC,
-                 probe, verdict)
+    return Check(id="compute_cost.saturated", function="compute_cost",
+                 title="finite when outputs saturate to exactly 0 or 1",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 def _backward_tiny_check() -> Check:
@@ -347,8 +352,9 @@ def _backward_tiny_check() -> Check:
                                     f"{mine}, expected {theirs}")
         return all_or_nothing(problems)
 
-    return Check("backward.tiny_example", "backward", "the tiny example's gradients, every activation, from given "
-                 "caches", PUBLIC, probe, verdict)
+    return Check(id="backward.tiny_example", function="backward",
+                 title="the tiny example's gradients, every activation, from given caches",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 def _update_check() -> Check:
@@ -375,8 +381,9 @@ def _update_check() -> Check:
                             "it changed the `params` it was given; build and return a new dict")
         return all_or_nothing(problems)
 
-    return Check("update_parameters.known_answer", "update_parameters",
-                 "one step with learning rate 0.5; the input dict is left unchanged", PUBLIC, probe, verdict)
+    return Check(id="update_parameters.known_answer", function="update_parameters",
+                 title="one step with learning rate 0.5; the input dict is left unchanged",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 # --- gradient check, training, statistics ----------------------------------------------------------------
@@ -427,10 +434,12 @@ def _gradient_check_checks() -> list[Check]:
         return all_or_nothing(problems)
 
     return [
-        Check("gradient_check.correct_backward", "gradient_check", "tiny when backward is exact (on a toy cost)",
-              PUBLIC, lambda g: _toy_probe(g, {}), verdict),
-        Check("gradient_check.broken_backward", "gradient_check", "its value when backward is wrong (on a toy cost)",
-              PUBLIC, lambda g: _toy_probe(g, {"dW1": 1.5, "db2": 1.5}), verdict),
+        Check(id="gradient_check.correct_backward", function="gradient_check",
+              title="tiny when backward is exact (on a toy cost)",
+              visibility=Visibility.PUBLIC, probe=lambda g: _toy_probe(g, {}), verdict=verdict),
+        Check(id="gradient_check.broken_backward", function="gradient_check",
+              title="its value when backward is wrong (on a toy cost)",
+              visibility=Visibility.PUBLIC, probe=lambda g: _toy_probe(g, {"dW1": 1.5, "db2": 1.5}), verdict=verdict),
     ]
 
 
@@ -492,8 +501,10 @@ def _train_check() -> Check:
         return all_or_nothing([problem for init in ("he", "zeros") for problem in train_orchestration_problems(
             values[init], p.context["spec"], p.context["Y"], init, learning_rate, iterations, 11)])
 
-    return Check("train.steps", "train", "initializer by name, then forward, cost, backward, update each iteration "
-                 "(with fake collaborators)", PUBLIC, probe, verdict)
+    return Check(id="train.steps", function="train",
+                 title="initializer by name, then forward, cost, backward, update each iteration "
+                       "(with fake collaborators)",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 def _statistics_check() -> Check:
@@ -517,8 +528,9 @@ def _statistics_check() -> Check:
                     problems.append(f"'{a}' tiny example: {key} is {mine}, expected {theirs}")
         return all_or_nothing(problems)
 
-    return Check("activation_statistics.tiny_example", "activation_statistics",
-                 "mean, std and saturated fraction of the tiny example", PUBLIC, probe, verdict)
+    return Check(id="activation_statistics.tiny_example", function="activation_statistics",
+                 title="mean, std and saturated fraction of the tiny example",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 # The worked example, on outgoing weights of the learner's choosing: X^T dZ2 = (1·1 + 0·2 + 4·3, 2·1 + 3·2 + 1·3)
@@ -548,9 +560,9 @@ def _worked_example_check() -> Check:
             problems += _worked_dw1_problems(dW1)
         return all_or_nothing(problems)
 
-    return Check("worked_example.shapes", "worked_example",
-                 "dW1 and dW2 have the shapes of W1 and W2, dW2 is right, and column j of dW1 is W2[j] X^T dZ2",
-                 PUBLIC, probe, verdict)
+    return Check(id="worked_example.shapes", function="worked_example",
+                 title="dW1 and dW2 have the shapes of W1 and W2, dW2 is right, and column j of dW1 is W2[j] X^T dZ2",
+                 visibility=Visibility.PUBLIC, probe=probe, verdict=verdict)
 
 
 def _worked_dw1_problems(dW1: np.ndarray) -> list[str]:

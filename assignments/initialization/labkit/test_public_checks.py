@@ -20,7 +20,7 @@ import pytest
 from .framework import Check
 from .inprocess import run_checks
 from .notebook import load_functions, release_notebook
-from .plan import NOT_ATTEMPTED
+from .plan import Status
 from .public_checks import PUBLIC_CHECKS
 
 
@@ -39,7 +39,7 @@ def student_namespace() -> dict[str, Any]:
 @pytest.mark.parametrize("check", PUBLIC_CHECKS, ids=[c.id for c in PUBLIC_CHECKS])
 def test_public_check(check: Check, student_namespace: dict[str, Any]) -> None:
     result = run_checks([check], student_namespace)[0]
-    if result.status == NOT_ATTEMPTED:
+    if result.status == Status.NOT_ATTEMPTED:
         pytest.skip(result.feedback)  # an exercise not done yet is not a failure of the learner's code
     if not result.passed:
         pytest.fail(result.feedback, pytrace=False)

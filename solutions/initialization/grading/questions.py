@@ -6,7 +6,7 @@ tests/test_questions.py. The question text and options are the docstrings of the
 reference.py; every wrong option here is a misconception learners hold, with what corrects it.
 """
 
-from autograder.labkit.framework import HIDDEN, Check
+from autograder.labkit.framework import Check, Visibility
 from autograder.labkit.questions import FACTOR, MC, NUMBER, RELATIVE, Mistake, Question, question_check
 
 # Headings of the notebook, spelled exactly as in lesson.md (tests hold the table to that).
@@ -154,4 +154,4 @@ QUESTIONS: tuple[Question, ...] = (
 
 def question_checks() -> list[Check]:
     """One hidden check `q_<topic>.answer` per question."""
-    return [question_check(question, HIDDEN) for question in QUESTIONS]
+    return [question_check(question, Visibility.HIDDEN) for question in QUESTIONS]
