@@ -8,9 +8,9 @@ Two levels:
   private working directory; it can read whatever its uid may read, so before grading the grader proves,
   as that uid, that it can open none of the files it must hide (`exposed_secrets`).
 Isolation is per submission, not per process (`confine`): when the grader runs as root, all of a submission's
-children run under a uid of their own, fresh from course.toml's range, whose kernel keyrings (and files) are
-cleared before and after it; all of them share one memory and process limit (a cgroup, else a watchdog; see
-memory.py).
+children run under a uid of their own, fresh from course.toml's range, whose kernel keyrings are emptied
+before any of its code runs (and under rlimits its files removed after it); all of them share one memory and
+process limit (a cgroup, else a watchdog; see memory.py).
 Both levels give the child the same fixed environment (no proxies, no grading marker).
 Warm start (bubblewrap as root, course.toml's `warm_start`): instead of a new bubblewrap sandbox and interpreter
 per child, a zygote per grading process, sandboxed once with numpy and labkit loaded, forks each child, which
@@ -320,23 +320,21 @@ def confine(level: str, grading: Grading) -> Iterator[Confinement]:
             if cgroup is not None:
                 cgroup.remove()
             if uid is not None:
-                _clear_uid(Confinement(level, uid, None), grading)
+                _leave_uid_clean(uid, level)
     finally:
         if lease is not None:
             lease.release()
 
 
-def _clear_uid(box: Confinement, grading: Grading) -> None:
-    """Remove what the submission's uid may have left for the next one: its kernel keyrings (cleared by a
-    child of the same uid, the only one that can reach them), and under rlimits its files in the places every
-    user may write, and its System V IPC objects (bubblewrap gives each child private ones)."""
-    _wait_until_gone(box.uid)
-    answer = run_helper(box, grading, {"mode": "clear"}, grading.load_timeout_seconds)
-    if answer.get("cleared") is not True:
-        raise SandboxUnavailableError(f"could not clear the kernel keyrings of sandbox uid {box.uid}: {answer}")
-    if box.level == RLIMITS:
-        _remove_files_of(box.uid)
-        _remove_ipc_of(box.uid)
+def _leave_uid_clean(uid: int, level: str) -> None:
+    """Before the uid goes back to the range: wait until none of its processes is left, and under rlimits remove
+    its files in the places every user may write and its System V IPC objects (bubblewrap gives each child private
+    ones). Its kernel keyrings are not cleared here: every submission's first child empties them before any of its
+    code runs (child.py), which also covers a grader killed before it could clean up."""
+    _wait_until_gone(uid)
+    if level == RLIMITS:
+        _remove_files_of(uid)
+        _remove_ipc_of(uid)
 
 
 def _remove_files_of(uid: int) -> None:
