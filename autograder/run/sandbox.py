@@ -34,7 +34,7 @@ import sysconfig
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -438,12 +438,20 @@ def _command(box: Confinement) -> tuple[list[str], dict[str, str], str | None]:
 def start_child(box: Confinement, grading: Grading, stdin_fd: int, result_fd: int, output_fd: int) -> Child:
     """Start the child program in the submission's confinement: it reads its request on stdin_fd, answers on
     result_fd, and its own stdout and stderr go to output_fd. Forked by the zygote where warm start applies."""
+    return begin_child(box, grading, stdin_fd, result_fd, output_fd)()
+
+
+def begin_child(box: Confinement, grading: Grading, stdin_fd: int, result_fd: int,
+                output_fd: int) -> Callable[[], Child]:
+    """start_child in two halves: this one asks for the child, the function it returns waits until it runs.
+    In between, the caller may work (e.g. make the probes) while a zygote sets the child up; it keeps the
+    descriptors open until the wait has returned. A cold child starts here, and the wait returns it."""
     if box.level == BUBBLEWRAP and box.uid is not None and grading.warm_start:
-        forked = _fork_child(box, grading, [stdin_fd, result_fd, output_fd])
-        if forked is not None:
+        forking = _fork_child(box, grading, [stdin_fd, result_fd, output_fd])
+        if forking is not None:
             # The watchdog counts the submission's uid: the zygote's forks above it are the grader's.
-            watchdog = None if box.cgroup is not None else Watchdog(None, box.uid, grading.memory_mb * 2**20)
-            return Child(forked, box, None, watchdog)
+            return lambda: Child(forking(), box, None, None if box.cgroup is not None else
+                                 Watchdog(None, box.uid, grading.memory_mb * 2**20))
     command, env, workdir = _command(box)
     # -S skips site's .pth processing (~30 ms a child): the child puts the package folders on sys.path itself.
     command += [str(result_fd), *limits_for(grading, box.uid).argv(), *package_dirs()]
@@ -455,7 +463,8 @@ def start_child(box: Confinement, grading: Grading, stdin_fd: int, result_fd: in
             shutil.rmtree(workdir, ignore_errors=True)
         raise
     watchdog = None if box.cgroup is not None else Watchdog(process.pid, box.uid, grading.memory_mb * 2**20)
-    return Child(process, box, workdir, watchdog)
+    child = Child(process, box, workdir, watchdog)
+    return lambda: child
 
 
 def _zygote_command() -> list[str]:
@@ -464,28 +473,50 @@ def _zygote_command() -> list[str]:
             f"{RUNTIME_INSIDE}/{ZYGOTE.name}", *package_dirs()]
 
 
-def _fork_child(box: Confinement, grading: Grading, fds: list[int]) -> warm.Forked | None:
-    """A child forked by this process's zygote (started, or started again, as needed); None where none starts."""
+def _fork_child(box: Confinement, grading: Grading, fds: list[int]) -> Callable[[], warm.Forked] | None:
+    """Ask this process's zygote (started, or started again, as needed) for a child; None where none starts.
+    Returns the wait for the child: a zygote that died since its last fork is started again, once."""
     assert box.uid is not None
     request = {"uid": box.uid, "scratch_mb": SCRATCH_MB,
                "arguments": [*limits_for(grading, box.uid).argv(), *package_dirs()]}
-    procs = [] if box.cgroup is None else [os.open(p, os.O_WRONLY | os.O_CLOEXEC) for p in box.cgroup.procs_files]
     env = {**BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "PWD": "/tmp"}
-    try:
-        for _ in range(2):  # a zygote that died since its last fork is started again, once
-            zygote = warm.zygote(_zygote_command(), env)
-            if zygote is None:
-                return None
+
+    def ask() -> tuple[warm.Zygote, Callable[[], warm.Forked]] | None:
+        zygote = warm.zygote(_zygote_command(), env)
+        if zygote is None:
+            return None
+        procs = [] if box.cgroup is None else [os.open(p, os.O_WRONLY | os.O_CLOEXEC) for p in box.cgroup.procs_files]
+        try:
+            return zygote, zygote.fork(request, [*fds, *procs])
+        except warm.ZygoteGone:
+            return zygote, _gone
+        finally:
+            for fd in procs:
+                os.close(fd)
+
+    first = ask()
+    if first is None:
+        return None
+
+    def wait() -> warm.Forked:
+        asked = first
+        for attempt in range(2):
+            zygote, forked = asked
             try:
-                return zygote.fork(request, [*fds, *procs])
+                return forked()
             except warm.ZygoteGone as error:
                 if zygote.alive():
                     raise SandboxUnavailableError(f"the warm-start sandbox could not set a child up: {error}") \
                         from None
+            if attempt == 0:
+                asked = ask() or (zygote, _gone)
         raise SandboxUnavailableError("the warm-start zygote died twice in a row")
-    finally:
-        for fd in procs:
-            os.close(fd)
+
+    return wait
+
+
+def _gone() -> warm.Forked:
+    raise warm.ZygoteGone("the zygote is gone")
 
 
 def run_helper(box: Confinement, grading: Grading, request: dict, timeout: float) -> dict:
