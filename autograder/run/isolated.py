@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -209,8 +209,9 @@ class _Session:
     together get `budget` seconds of wall time; checks left when it is spent are not run.
     """
 
-    def __init__(self, box: Confinement, grading: Grading, output: BinaryIO, load_timeout: float) -> None:
-        self.box, self.grading, self.output = box, grading, output
+    def __init__(self, box: Confinement, grading: Grading, output: BinaryIO, load_timeout: float,
+                 timeouts: Mapping[str, float]) -> None:
+        self.box, self.grading, self.output, self.timeouts = box, grading, output, timeouts
         self.load_timeout = load_timeout  # loading may run the whole notebook (execute mode): its own budget
         self.budget = grading.submission_budget(load_timeout)
         self.deadline = time.monotonic() + self.budget
@@ -261,7 +262,7 @@ class _Session:
             check, hung_check = self.probes[i][0], self.probes[cause][0]
             called = ", ".join(f"`{f}`" for f in sorted(self.calls[cause]))
             self.results[i] = _runner_result(check, TIMEOUT, f"not run: it calls {called}, which timed out after "
-                                             f"{self.grading.check_timeout_seconds:g} s in {hung_check.id}", 0.0)
+                                             f"{self.timeouts[hung_check.id]:g} s in {hung_check.id}", 0.0)
         return kept
 
     def _ask(self) -> "_Starting":
@@ -349,7 +350,7 @@ class _Session:
         return False
 
     def _answer(self, child: Child, channel: _Channel, check: Check, probe: Probe, index: int) -> Result:
-        timeout = self.grading.check_timeout_seconds
+        timeout = self.timeouts[check.id]
         start = time.perf_counter()
         try:
             line = self._read(channel, timeout)
@@ -381,10 +382,11 @@ class _Session:
 
 
 def grade_isolated(submission: Submission, assignment: Assignment, course: Course, checks: list[Check],
-                   private: Sequence[Path] = ()) -> GradedSubmission:
+                   timeouts: Mapping[str, float], private: Sequence[Path] = ()) -> GradedSubmission:
     """Grade one submission in a sandboxed child; every verdict is reached in this process.
 
     checks -- the checks to run (grading.grade_submission passes the assignment's); each needs points in course.toml.
+    timeouts -- {check id: the wall time its calls may take} (grading.py derives them from the reference's times)
     private -- more paths the submission's code must not be able to open (e.g. the output folder)
     """
     start = time.perf_counter()
@@ -405,7 +407,7 @@ def grade_isolated(submission: Submission, assignment: Assignment, course: Cours
         load_timeout = course.grading.execute_timeout_seconds
     with confine(level, course.grading) as box, tempfile.TemporaryFile() as output:
         _ensure_hidden(box, course, submission, private)
-        session = _Session(box, course.grading, output, load_timeout)
+        session = _Session(box, course.grading, output, load_timeout, timeouts)
         session.begin()  # the child is set up (a zygote's fork waits on the kernel) while the probes are made
         probes = [(check, check.probe(check_seed(check.id, salt))) for check in checks]
         # A uid of its own: empty its keyrings before any code runs (the last submission of this uid left them).
