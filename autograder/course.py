@@ -21,7 +21,9 @@ class Grading:
     """How the isolated grader runs one submission (see [grading] in course.toml)."""
 
     jobs: int = 2
-    check_timeout_seconds: float = 10.0
+    check_timeout_seconds: float = 10.0  # the most one check's calls may take
+    check_timeout_min_seconds: float = 2.0  # the least (see check_timeout)
+    check_timeout_multiple: float = 100.0  # times what the reference solution takes on the same plan
     load_timeout_seconds: float = 20.0
     cpu_seconds: int = 600  # a backstop: a child runs every check, each bounded by check_timeout_seconds
     memory_mb: int = 2048
@@ -35,6 +37,13 @@ class Grading:
     sandbox_uid_base: int = 2_000_000_000  # children run under a fresh uid from this range (as root)
     sandbox_uid_count: int = 65_536
     warm_start: bool = True  # fork children from a pre-started, pre-imported zygote (bubblewrap as root)
+
+    def check_timeout(self, reference_seconds: float) -> float:
+        """The wall time one check's calls may take: check_timeout_multiple times what the reference solution
+        takes on the same plan, within [check_timeout_min_seconds, check_timeout_seconds]. A loop that never ends
+        in a function whose checks take milliseconds then costs seconds, not the most any check may take."""
+        scaled = max(self.check_timeout_min_seconds, self.check_timeout_multiple * reference_seconds)
+        return min(self.check_timeout_seconds, scaled)
 
     def submission_budget(self, load_timeout: float) -> float:
         """The wall time one submission may use in all: configured, else one load and ten checks' worth of

@@ -6,7 +6,6 @@ Measures on this machine, cold (a new bubblewrap sandbox and interpreter per chi
 warm (forked by the zygote, `warm_start = true`), as medians over --runs runs:
 - one child's cost: start it in a submission's confinement, wait until it has loaded the release preamble
   (`import numpy as np`, labkit) and a one-line submission, kill it and wait until its uid runs nothing;
-- clearing a submission's uid afterwards (a helper child of that uid empties its kernel keyrings);
 - grading a stub submission (no student computation) and the reference solution, whole (`grade_submission`);
 - the zygote's own start (once per grading process; it replaces nothing on the first submission's path).
 and the wall time of `grade_batch` over --batch copies of the reference notebook with 2 workers.
@@ -71,13 +70,11 @@ def one_child(course: Course, box: sandbox.Confinement) -> None:
         os.close(read_fd)
 
 
-def child_costs(course: Course, runs: int) -> tuple[float, float]:
-    """Median seconds of one child, and of clearing the uid after a submission."""
+def child_cost(course: Course, runs: int) -> float:
+    """Median seconds of one child."""
     with sandbox.confine(sandbox.BUBBLEWRAP, course.grading) as box:
         one_child(course, box)  # the zygote's start is measured apart
-        child = _median(lambda: one_child(course, box), runs)
-        clear = _median(lambda: sandbox._clear_uid(box, course.grading), runs)
-    return child, clear
+        return _median(lambda: one_child(course, box), runs)
 
 
 def grading_costs(course: Course, runs: int) -> tuple[float, float]:
@@ -120,15 +117,15 @@ def main() -> None:
     measured = {}
     for name, warm_start in (("cold", False), ("warm", True)):
         modal = _with_warm(course, warm_start)
-        measured[name] = (*child_costs(modal, args.runs), *grading_costs(modal, args.runs),
+        measured[name] = (child_cost(modal, args.runs), *grading_costs(modal, args.runs),
                           batch_wall(modal, args.batch))
-    labels = ["one child: start, load the preamble and code, kill", "clearing the uid after a submission",
+    labels = ["one child: start, load the preamble and code, kill",
               "grading a stub submission (whole)", "grading the reference (whole, 58 checks)",
               f"grade_batch, {args.batch} reference notebooks, 2 workers (wall)"]
     for i, label in enumerate(labels):
         cold, hot = measured["cold"][i], measured["warm"][i]
-        unit = 1 if i == 4 else 1000
-        suffix = "s " if i == 4 else "ms"
+        unit = 1 if i == 3 else 1000
+        suffix = "s " if i == 3 else "ms"
         rows.append(f"  {label:58s} {cold * unit:8.1f} {suffix} {hot * unit:8.1f} {suffix}   {cold / hot:4.1f}x")
     report = "\n".join([
         f"warm_start: cold (a new bubblewrap sandbox and interpreter per child) vs warm (forked by a zygote); "

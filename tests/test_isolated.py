@@ -236,13 +236,17 @@ def test_auto_never_falls_back_to_running_as_the_graders_own_user(monkeypatch: p
         assert sandbox.resolve_level("auto")[0] == RLIMITS
 
 
-def test_a_child_that_cannot_start_leaves_no_descriptor_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("when", ["asked for", "waited on"])
+def test_a_child_that_cannot_start_leaves_no_descriptor_behind(when: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from autograder.run import isolated
 
     def refuse(*args, **kwargs):
         raise OSError("no more processes")
 
-    monkeypatch.setattr(isolated, "start_child", refuse)
+    def begin_then_refuse(*args, **kwargs):
+        return refuse
+
+    monkeypatch.setattr(isolated, "begin_child", refuse if when == "asked for" else begin_then_refuse)
     before = len(os.listdir("/proc/self/fd"))
     with pytest.raises(OSError, match="no more processes"):
         grade_source(SQUARES, CHECKS)

@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 from autograder.labkit import fakes, plain
-from autograder.labkit.plan import AGAIN, Status, call, compact, execute, fake, ref, rng, tuples
+from autograder.labkit.plan import AGAIN, Status, call, execute, fake, normal, ref, rng, tuples
 
 
 def test_refs_pass_the_original_object_and_rngs_are_fresh_generators() -> None:
@@ -132,14 +132,16 @@ def test_misusing_a_fake_is_the_callers_error_with_the_fakes_words() -> None:
     assert failure["kind"] == "error" and "activation='relu'" in failure["message"] and "'tanh'" in failure["message"]
 
 
-def test_compact_inputs_travel_as_float32_and_arrive_as_float64() -> None:
-    seen = {}
+def test_normal_inputs_are_drawn_where_the_plan_runs_from_the_seed_that_travels() -> None:
+    seen = []
 
     def stats(W):
-        seen["dtype"], seen["W"] = W.dtype, W
+        seen.append(W)
         return float(W.sum())
 
-    W = np.random.default_rng(0).standard_normal((3, 4))
-    execute([call("s", "stats", compact(W), returns="float")], {"stats": stats})
-    assert seen["dtype"] == np.float64 and np.array_equal(seen["W"], W.astype(np.float32).astype(np.float64))
-    assert "float32" in plain.dumps(compact(W))  # half the bytes on the channel
+    plan = [call("s", "stats", normal(7, (300, 40), 0.5), returns="float")]
+    execute(plain.loads(plain.dumps(plan)), {"stats": stats})
+    execute(plan, {"stats": stats})
+    expected = 0.5 * np.random.default_rng(7).standard_normal((300, 40))
+    assert all(W.dtype == np.float64 and np.array_equal(W, expected) for W in seen)  # same values on both sides
+    assert len(plain.dumps(plan)) < 300  # the seed travels, not 12,000 numbers

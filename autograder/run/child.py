@@ -5,9 +5,8 @@
 stdin holds the request: a JSON line {"preamble": str, "source": str, "clear_keyrings": bool (a uid of the
 submission's own: its keyrings are emptied first), optionally "cells": [str]}, then one
 line of plain data per plan; or, from the grader alone (no student code runs), {"mode": "probe", "paths": [str]}
-(answered by {"opened": [the paths it could open]}) or {"mode": "clear"} (its uid's kernel keyrings are cleared,
-answered by {"cleared": true}). With "cells" (the execute-notebooks mode) every cell of the notebook runs in
-order in an IPython shell instead of the preamble and source, as a kernel would run them.
+(answered by {"opened": [the paths it could open]}). With "cells" (the execute-notebooks mode) every cell of the
+notebook runs in order in an IPython shell instead of the preamble and source, as a kernel would run them.
 The child applies its limits, reads the whole request, runs the preamble and the student's code, then each
 plan, and writes one line of plain data per event to RESULT_FD as it goes:
     {"loaded": true}  or  {"loaded": false, "kind": "error" | "exit" | "memory", "error": message}
@@ -97,8 +96,7 @@ def own_session_keyring() -> None:
 
 
 def clear_keyrings() -> dict:
-    """Empty every keyring that outlives a process of this uid (the user, user-session and persistent ones);
-    the answer to the grader's "clear" request."""
+    """Empty every keyring that outlives a process of this uid (the user, user-session and persistent ones)."""
     clear = [lambda: KEY_SPEC_USER_KEYRING, lambda: KEY_SPEC_USER_SESSION_KEYRING,
              lambda: keyctl(KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_SESSION_KEYRING)]
     for keyring in clear:
@@ -148,7 +146,7 @@ def main(arguments: list[str]) -> None:
     lines = sys.stdin.buffer.read().decode().split("\n")
     header = json.loads(lines[0])
     if "mode" in header:  # the grader's own request: answered with the standard library alone
-        answer = {"opened": openable(header["paths"])} if header["mode"] == "probe" else clear_keyrings()
+        answer = {"opened": openable(header["paths"])}
         os.write(result_fd, (json.dumps(answer) + "\n").encode())
         return
     if header.get("clear_keyrings") and not clear_keyrings()["cleared"]:

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -35,10 +35,10 @@ from .sandbox import (
     Child,
     Confinement,
     SandboxUnavailableError,
+    begin_child,
     confine,
     exposed_secrets,
     resolve_level,
-    start_child,
 )
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the grader's own code, which a submission must not read
@@ -165,6 +165,34 @@ def _judged(check: Check, probe: Probe, observation: Any, seconds: float, gradin
                                                      f"({type(error).__name__}: {error})", seconds)
 
 
+@dataclass
+class _Starting:
+    """A child asked for and not yet waited on, with both ends of its request pipe and of its result pipe."""
+
+    wait: Callable[[], Child]
+    request_read: int
+    request_write: int
+    result_read: int
+    result_write: int
+
+
+def _send(fd: int, data: bytes, timeout: float) -> None:
+    """Write the child's whole request into its pipe and close it, in at most `timeout` seconds (the child reads
+    it all before any code of the submission runs). A child that is gone, or too slow, gets what it got: it then
+    fails to load, and says so on its channel or by ending."""
+    deadline = time.monotonic() + timeout
+    os.set_blocking(fd, False)
+    try:
+        view = memoryview(data)
+        while view and (remaining := deadline - time.monotonic()) > 0:
+            if select.select([], [fd], [], remaining)[1]:
+                view = view[os.write(fd, view):]
+    except BrokenPipeError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def _functions_called(plan: list[dict]) -> frozenset[str]:
     """The student functions a plan calls, and those its calls are known to reach (an integration check's)."""
     called = set()
@@ -182,20 +210,30 @@ class _Session:
     together get `budget` seconds of wall time; checks left when it is spent are not run.
     """
 
-    def __init__(self, box: Confinement, grading: Grading, header: str, probes: list[tuple[Check, Probe]],
-                 output: BinaryIO, load_timeout: float) -> None:
-        self.box, self.grading, self.header, self.probes, self.output = box, grading, header, probes, output
+    def __init__(self, box: Confinement, grading: Grading, output: BinaryIO, load_timeout: float,
+                 timeouts: Mapping[str, float]) -> None:
+        self.box, self.grading, self.output, self.timeouts = box, grading, output, timeouts
         self.load_timeout = load_timeout  # loading may run the whole notebook (execute mode): its own budget
         self.budget = grading.submission_budget(load_timeout)
-        self.deadline = float("inf")  # set when the first child starts
-        self.plans = [plain.dumps(probe.plan) for _, probe in probes]
-        self.calls = [_functions_called(probe.plan) for _, probe in probes]
+        self.deadline = time.monotonic() + self.budget
+        self.header = ""
+        self.probes: list[tuple[Check, Probe]] = []
+        self.plans: list[str] = []
+        self.calls: list[frozenset[str]] = []
         self.results: dict[int, Result] = {}
         self.hung: list[int] = []  # checks that timed out
         self.load_failure: str | None = None  # why the code could not be loaded at all, if it could not
+        self.starting: _Starting | None = None  # the next child, asked for before its request was ready
 
-    def run(self) -> list[Result]:
-        self.deadline = time.monotonic() + self.budget
+    def begin(self) -> None:
+        """Ask for the first child now: it is set up while the caller makes the probes."""
+        self.starting = self._ask()
+
+    def run(self, header: str, probes: list[tuple[Check, Probe]]) -> list[Result]:
+        """Run every probe's plan on the code the header holds; one result per probe, in order."""
+        self.header, self.probes = header, probes
+        self.plans = [plain.dumps(probe.plan) for _, probe in probes]
+        self.calls = [_functions_called(probe.plan) for _, probe in probes]
         while len(self.results) < len(self.probes):
             pending = self._skip_hung([i for i in range(len(self.probes)) if i not in self.results])
             if pending and self._left() <= 0:
@@ -226,26 +264,39 @@ class _Session:
             called = ", ".join(f"`{f}`" for f in sorted(self.calls[cause]))
             self.results[i] = _runner_result(check, Status.TIMEOUT,
                                              f"not run: it calls {called}, which timed out after "
-                                             f"{self.grading.check_timeout_seconds:g} s in {hung_check.id}", 0.0)
+                                             f"{self.timeouts[hung_check.id]:g} s in {hung_check.id}", 0.0)
         return kept
 
-    def _start(self, pending: list[int]) -> tuple[Child, _Channel]:
-        with tempfile.TemporaryFile() as request:
-            request.write("\n".join([self.header, *(self.plans[i] for i in pending)]).encode())
-            request.seek(0)
-            read_fd, write_fd = os.pipe()
-            try:
-                child = start_child(self.box, self.grading, request.fileno(), write_fd, self.output.fileno())
-            except BaseException:
-                os.close(read_fd)
-                raise
-            finally:
-                os.close(write_fd)
+    def _ask(self) -> "_Starting":
+        """Ask for a child (begin_child), with a pipe for its request and one for its results."""
+        fds = [*os.pipe(), *os.pipe()]
         try:
-            return child, _Channel(read_fd, child.pidfd())
+            wait = begin_child(self.box, self.grading, fds[0], fds[3], self.output.fileno())
+        except BaseException:
+            for fd in fds:
+                os.close(fd)
+            raise
+        return _Starting(wait, *fds)
+
+    def _start(self, pending: list[int]) -> tuple[Child, _Channel]:
+        """A running child that has been sent the request for the `pending` checks."""
+        starting, self.starting = self.starting or self._ask(), None
+        try:
+            child = starting.wait()
+        except BaseException:
+            os.close(starting.request_write)
+            os.close(starting.result_read)
+            raise
+        finally:  # the child's ends
+            os.close(starting.request_read)
+            os.close(starting.result_write)
+        try:
+            request = "\n".join([self.header, *(self.plans[i] for i in pending)]).encode()
+            _send(starting.request_write, request, self.load_timeout)
+            return child, _Channel(starting.result_read, child.pidfd())
         except BaseException:  # never leave a started child, or our end of its channel, behind
             child.kill()
-            os.close(read_fd)
+            os.close(starting.result_read)
             raise
 
     def _one_child(self, pending: list[int]) -> None:
@@ -301,7 +352,7 @@ class _Session:
         return False
 
     def _answer(self, child: Child, channel: _Channel, check: Check, probe: Probe, index: int) -> Result:
-        timeout = self.grading.check_timeout_seconds
+        timeout = self.timeouts[check.id]
         start = time.perf_counter()
         try:
             line = self._read(channel, timeout)
@@ -333,10 +384,11 @@ class _Session:
 
 
 def grade_isolated(submission: Submission, assignment: Assignment, course: Course, checks: list[Check],
-                   private: Sequence[Path] = ()) -> GradedSubmission:
+                   timeouts: Mapping[str, float], private: Sequence[Path] = ()) -> GradedSubmission:
     """Grade one submission in a sandboxed child; every verdict is reached in this process.
 
     checks -- the checks to run (grading.grade_submission passes the assignment's); each needs points in course.toml.
+    timeouts -- {check id: the wall time its calls may take} (grading.py derives them from the reference's times)
     private -- more paths the submission's code must not be able to open (e.g. the output folder)
     """
     start = time.perf_counter()
@@ -350,7 +402,6 @@ def grade_isolated(submission: Submission, assignment: Assignment, course: Cours
                                         submission.error, time.perf_counter() - start)
     level, _ = resolve_level(course.grading.isolation)  # its warnings went to the instructor's log (stderr)
     salt = submission_salt(course.seed_salt, submission.source)
-    probes = [(check, check.probe(check_seed(check.id, salt))) for check in checks]
     request = {"preamble": release_preamble(assignment), "source": submission.source}
     load_timeout = course.grading.load_timeout_seconds
     if course.grading.execute_notebooks and submission.cells:
@@ -358,10 +409,12 @@ def grade_isolated(submission: Submission, assignment: Assignment, course: Cours
         load_timeout = course.grading.execute_timeout_seconds
     with confine(level, course.grading) as box, tempfile.TemporaryFile() as output:
         _ensure_hidden(box, course, submission, private)
-        # A uid of its own: empty its keyrings before any code runs too (a grader killed mid-way left them).
+        session = _Session(box, course.grading, output, load_timeout, timeouts)
+        session.begin()  # the child is set up (a zygote's fork waits on the kernel) while the probes are made
+        probes = [(check, check.probe(check_seed(check.id, salt))) for check in checks]
+        # A uid of its own: empty its keyrings before any code runs (the last submission of this uid left them).
         header = plain.dumps({**request, "clear_keyrings": box.uid is not None})
-        session = _Session(box, course.grading, header, probes, output, load_timeout)
-        results = session.run()
+        results = session.run(header, probes)
         printed = session.printed(course.grading.output_kb)
     points = {r.check_id: round(max_points[r.check_id] * r.score, 6) for r in results}
     # Isolation warnings are for the instructor's log only: students never see them.

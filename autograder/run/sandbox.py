@@ -8,9 +8,9 @@ Two levels:
   private working directory; it can read whatever its uid may read, so before grading the grader proves,
   as that uid, that it can open none of the files it must hide (`exposed_secrets`).
 Isolation is per submission, not per process (`confine`): when the grader runs as root, all of a submission's
-children run under a uid of their own, fresh from course.toml's range, whose kernel keyrings (and files) are
-cleared before and after it; all of them share one memory and process limit (a cgroup, else a watchdog; see
-memory.py).
+children run under a uid of their own, fresh from course.toml's range, whose kernel keyrings are emptied
+before any of its code runs (and under rlimits its files removed after it); all of them share one memory and
+process limit (a cgroup, else a watchdog; see memory.py).
 Both levels give the child the same fixed environment (no proxies, no grading marker).
 Warm start (bubblewrap as root, course.toml's `warm_start`): instead of a new bubblewrap sandbox and interpreter
 per child, a zygote per grading process, sandboxed once with numpy and labkit loaded, forks each child, which
@@ -34,7 +34,7 @@ import sysconfig
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -320,23 +320,21 @@ def confine(level: str, grading: Grading) -> Iterator[Confinement]:
             if cgroup is not None:
                 cgroup.remove()
             if uid is not None:
-                _clear_uid(Confinement(level, uid, None), grading)
+                _leave_uid_clean(uid, level)
     finally:
         if lease is not None:
             lease.release()
 
 
-def _clear_uid(box: Confinement, grading: Grading) -> None:
-    """Remove what the submission's uid may have left for the next one: its kernel keyrings (cleared by a
-    child of the same uid, the only one that can reach them), and under rlimits its files in the places every
-    user may write, and its System V IPC objects (bubblewrap gives each child private ones)."""
-    _wait_until_gone(box.uid)
-    answer = run_helper(box, grading, {"mode": "clear"}, grading.load_timeout_seconds)
-    if answer.get("cleared") is not True:
-        raise SandboxUnavailableError(f"could not clear the kernel keyrings of sandbox uid {box.uid}: {answer}")
-    if box.level == RLIMITS:
-        _remove_files_of(box.uid)
-        _remove_ipc_of(box.uid)
+def _leave_uid_clean(uid: int, level: str) -> None:
+    """Before the uid goes back to the range: wait until none of its processes is left, and under rlimits remove
+    its files in the places every user may write and its System V IPC objects (bubblewrap gives each child private
+    ones). Its kernel keyrings are not cleared here: every submission's first child empties them before any of its
+    code runs (child.py), which also covers a grader killed before it could clean up."""
+    _wait_until_gone(uid)
+    if level == RLIMITS:
+        _remove_files_of(uid)
+        _remove_ipc_of(uid)
 
 
 def _remove_files_of(uid: int) -> None:
@@ -440,12 +438,20 @@ def _command(box: Confinement) -> tuple[list[str], dict[str, str], str | None]:
 def start_child(box: Confinement, grading: Grading, stdin_fd: int, result_fd: int, output_fd: int) -> Child:
     """Start the child program in the submission's confinement: it reads its request on stdin_fd, answers on
     result_fd, and its own stdout and stderr go to output_fd. Forked by the zygote where warm start applies."""
+    return begin_child(box, grading, stdin_fd, result_fd, output_fd)()
+
+
+def begin_child(box: Confinement, grading: Grading, stdin_fd: int, result_fd: int,
+                output_fd: int) -> Callable[[], Child]:
+    """start_child in two halves: this one asks for the child, the function it returns waits until it runs.
+    In between, the caller may work (e.g. make the probes) while a zygote sets the child up; it keeps the
+    descriptors open until the wait has returned. A cold child starts here, and the wait returns it."""
     if box.level == BUBBLEWRAP and box.uid is not None and grading.warm_start:
-        forked = _fork_child(box, grading, [stdin_fd, result_fd, output_fd])
-        if forked is not None:
+        forking = _fork_child(box, grading, [stdin_fd, result_fd, output_fd])
+        if forking is not None:
             # The watchdog counts the submission's uid: the zygote's forks above it are the grader's.
-            watchdog = None if box.cgroup is not None else Watchdog(None, box.uid, grading.memory_mb * 2**20)
-            return Child(forked, box, None, watchdog)
+            return lambda: Child(forking(), box, None, None if box.cgroup is not None else
+                                 Watchdog(None, box.uid, grading.memory_mb * 2**20))
     command, env, workdir = _command(box)
     # -S skips site's .pth processing (~30 ms a child): the child puts the package folders on sys.path itself.
     command += [str(result_fd), *limits_for(grading, box.uid).argv(), *package_dirs()]
@@ -457,7 +463,8 @@ def start_child(box: Confinement, grading: Grading, stdin_fd: int, result_fd: in
             shutil.rmtree(workdir, ignore_errors=True)
         raise
     watchdog = None if box.cgroup is not None else Watchdog(process.pid, box.uid, grading.memory_mb * 2**20)
-    return Child(process, box, workdir, watchdog)
+    child = Child(process, box, workdir, watchdog)
+    return lambda: child
 
 
 def _zygote_command() -> list[str]:
@@ -466,28 +473,50 @@ def _zygote_command() -> list[str]:
             f"{RUNTIME_INSIDE}/{ZYGOTE.name}", *package_dirs()]
 
 
-def _fork_child(box: Confinement, grading: Grading, fds: list[int]) -> warm.Forked | None:
-    """A child forked by this process's zygote (started, or started again, as needed); None where none starts."""
+def _fork_child(box: Confinement, grading: Grading, fds: list[int]) -> Callable[[], warm.Forked] | None:
+    """Ask this process's zygote (started, or started again, as needed) for a child; None where none starts.
+    Returns the wait for the child: a zygote that died since its last fork is started again, once."""
     assert box.uid is not None
     request = {"uid": box.uid, "scratch_mb": SCRATCH_MB,
                "arguments": [*limits_for(grading, box.uid).argv(), *package_dirs()]}
-    procs = [] if box.cgroup is None else [os.open(p, os.O_WRONLY | os.O_CLOEXEC) for p in box.cgroup.procs_files]
     env = {**BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "PWD": "/tmp"}
-    try:
-        for _ in range(2):  # a zygote that died since its last fork is started again, once
-            zygote = warm.zygote(_zygote_command(), env)
-            if zygote is None:
-                return None
+
+    def ask() -> tuple[warm.Zygote, Callable[[], warm.Forked]] | None:
+        zygote = warm.zygote(_zygote_command(), env)
+        if zygote is None:
+            return None
+        procs = [] if box.cgroup is None else [os.open(p, os.O_WRONLY | os.O_CLOEXEC) for p in box.cgroup.procs_files]
+        try:
+            return zygote, zygote.fork(request, [*fds, *procs])
+        except warm.ZygoteGone:
+            return zygote, _gone
+        finally:
+            for fd in procs:
+                os.close(fd)
+
+    first = ask()
+    if first is None:
+        return None
+
+    def wait() -> warm.Forked:
+        asked = first
+        for attempt in range(2):
+            zygote, forked = asked
             try:
-                return zygote.fork(request, [*fds, *procs])
+                return forked()
             except warm.ZygoteGone as error:
                 if zygote.alive():
                     raise SandboxUnavailableError(f"the warm-start sandbox could not set a child up: {error}") \
                         from None
+            if attempt == 0:
+                asked = ask() or (zygote, _gone)
         raise SandboxUnavailableError("the warm-start zygote died twice in a row")
-    finally:
-        for fd in procs:
-            os.close(fd)
+
+    return wait
+
+
+def _gone() -> warm.Forked:
+    raise warm.ZygoteGone("the zygote is gone")
 
 
 def run_helper(box: Confinement, grading: Grading, request: dict, timeout: float) -> dict:

@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 READY_SECONDS = 60.0  # how long a zygote may take to import numpy and labkit
@@ -102,8 +103,9 @@ class Zygote:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def fork(self, request: dict, fds: list[int]) -> Forked:
-        """A new child set up as `request` says, holding `fds` (stdin, result, output, then cgroup.procs files)."""
+    def fork(self, request: dict, fds: list[int]) -> Callable[[], Forked]:
+        """Ask for a new child set up as `request` says, holding `fds` (stdin, result, output, then cgroup.procs
+        files); returns the wait for it, so the caller can work while the zygote sets the child up."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             with self.lock:
@@ -113,6 +115,10 @@ class Zygote:
             raise ZygoteGone(f"the zygote is gone: {error}") from None
         finally:
             theirs.close()
+        return lambda: self._forked(ours)
+
+    def _forked(self, ours: socket.socket) -> Forked:
+        """The child asked for on `ours`, once the zygote says it is set up."""
         ours.settimeout(FORK_SECONDS)
         try:
             message, handles, _, _ = socket.recv_fds(ours, 4096, 1)

@@ -24,8 +24,10 @@ memory holds nothing of any submission; the kernel reaps its forks (SIGCHLD igno
 import contextlib
 import ctypes
 import fcntl
+import importlib
 import json
 import os
+import pkgutil
 import random
 import select
 import signal
@@ -240,10 +242,14 @@ def main() -> None:
     sys.path.insert(0, here)
     sys.path += sys.argv[1:-1]
     # What every child needs, loaded once and shared copy-on-write: no student code, nothing the sandbox hides.
+    # Every labkit module, since the release preamble imports the assignment's kit (its pytest files aside).
     import child  # noqa: F401
-    import labkit  # noqa: F401
+    import labkit
     import numpy  # noqa: F401
-    from labkit import plain, plan  # noqa: F401
+
+    for module in pkgutil.iter_modules(labkit.__path__):
+        if not module.name.startswith("test_") and module.name != "conftest":
+            importlib.import_module(f"labkit.{module.name}")
 
     serve(socket.socket(fileno=int(sys.argv[-1])))
 

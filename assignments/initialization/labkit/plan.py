@@ -20,7 +20,7 @@ Steps (build them with the constructors below):
 Arguments may be plain data, `ref(step_id)` / `ref(step_id, index)` for an earlier step's return value
 (a plain copy by default; the original object with plain=False), `rng(seed)` for a fresh
 `np.random.default_rng(seed)`, `tuples(items)` for a list whose items become tuples (e.g. per-layer records), or
-`compact(array)` for a large float64 input that travels as float32 and arrives as float64 again.
+`normal(seed, shape, std)` for a large array of normal draws, drawn where the plan runs.
 """
 
 import time
@@ -117,11 +117,12 @@ def rng(seed: int) -> dict:
     return {"$rng": int(seed)}
 
 
-def compact(array: np.ndarray) -> dict:
-    """An argument: `array` rounded to float32 for the trip (half the bytes to encode and decode) and handed over
-    as float64 again. The trusted side runs the same plan, so it sees the same rounded values; for large random
-    inputs whose exact low bits do not matter (e.g. weights for a statistical experiment)."""
-    return {"$f32": np.asarray(array, dtype=np.float32)}
+def normal(seed: int, shape: tuple[int, ...], std: float) -> dict:
+    """An argument: `std` times standard normal draws of `shape`, from `np.random.default_rng(seed)` where the plan
+    runs. For large random inputs whose values only matter through their distribution (e.g. the weights of a
+    statistical experiment): the seed travels instead of megabytes, and the trusted side, running the same plan,
+    draws the same values. Code that tampers with numpy's generators there only changes its own inputs."""
+    return {"$normal": {"seed": int(seed), "shape": [int(n) for n in shape], "std": float(std)}}
 
 
 def tuples(items: list) -> dict:
@@ -151,8 +152,9 @@ def _resolve(value: Any, originals: dict[str, Any]) -> Any:
             return _plain_copy(original) if value.get("plain") else original
         if "$rng" in value:
             return np.random.default_rng(value["$rng"])
-        if "$f32" in value:
-            return np.asarray(value["$f32"], dtype=np.float64)
+        if "$normal" in value:
+            draw = value["$normal"]
+            return draw["std"] * np.random.default_rng(draw["seed"]).standard_normal(tuple(draw["shape"]))
         if "$tuples" in value:
             return [tuple(_resolve(item, originals)) for item in value["$tuples"]]
         return {k: _resolve(v, originals) for k, v in value.items()}

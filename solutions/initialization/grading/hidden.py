@@ -61,7 +61,7 @@ from autograder.checks.verdicts import (
 from autograder.labkit import fakes
 from autograder.labkit.compare import summary
 from autograder.labkit.framework import Check, Probe
-from autograder.labkit.plan import AGAIN, call, compact, fake, rng, tuples
+from autograder.labkit.plan import AGAIN, call, fake, normal, rng, tuples
 
 from .misconceptions import CATALOGUE
 from .questions import question_checks
@@ -697,12 +697,12 @@ def _statistics_match_check(solution: Solution) -> Check:
 
 
 def _random_weights(g: np.random.Generator, dims: list[int], std: float | None) -> dict[str, Any]:
-    """Weights drawn HERE (not by the student's initializers): N(0, std^2), or He's N(0, 2/fan_in) for None.
-    They travel compact (float32, arriving as float64): megabytes of them, where only their distribution matters."""
+    """Weights drawn by the plan (not by the student's initializers): N(0, std^2), or He's N(0, 2/fan_in) for None.
+    Megabytes of them, where only their distribution matters: their seeds travel, drawn from `g`."""
     params: dict[str, Any] = {}
     for l in range(1, len(dims)):
         scale = math.sqrt(2 / dims[l - 1]) if std is None else std
-        params[f"W{l}"] = compact(scale * g.standard_normal((dims[l - 1], dims[l])))
+        params[f"W{l}"] = normal(int(g.integers(2**63)), (dims[l - 1], dims[l]), scale)
         params[f"b{l}"] = np.zeros((1, dims[l]))
     return params
 

@@ -1,0 +1,33 @@
+"""How long each check may run: a multiple of what the reference solution takes on the same plan.
+
+The reference is trusted code, so it runs here, in the grader's own process, once per check and process; the
+course's [grading] settings turn its time into a limit (Grading.check_timeout).
+"""
+
+import time
+
+from ..course import Assignment, Grading
+from ..labkit.framework import Check, check_seed
+from ..labkit.plan import execute
+from .reference import Solution
+
+TIMING_SALT = "timing"  # the probe the reference is timed on: any one is representative of the check's cost
+_measured: dict[tuple[str, str], float] = {}  # (reference path, check id) -> seconds
+
+
+def reference_seconds(solution: Solution, check: Check) -> float:
+    """Seconds the reference takes on one probe of `check` (a failure, e.g. a question's answer, takes none)."""
+    key = (str(solution.path), check.id)
+    if key not in _measured:
+        plan = check.probe(check_seed(check.id, TIMING_SALT)).plan
+        namespace = vars(solution.module)
+        start = time.perf_counter()
+        execute(plan, namespace)
+        _measured[key] = time.perf_counter() - start
+    return _measured[key]
+
+
+def check_timeouts(assignment: Assignment, checks: list[Check], grading: Grading) -> dict[str, float]:
+    """{check id: the wall time its calls may take} for grading `checks` of `assignment`."""
+    solution = Solution(assignment.reference.resolve())
+    return {check.id: grading.check_timeout(reference_seconds(solution, check)) for check in checks}
