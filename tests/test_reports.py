@@ -10,10 +10,11 @@ import numpy as np
 from autograder.course import load_course
 from autograder.graded import GradedSubmission
 from autograder.labkit.framework import Result
+from autograder.labkit.plan import Status
 from autograder.reports.feedback import feedback_html, feedback_markdown
 from autograder.reports.gradebook import FIXED_COLUMNS, gradebook_csv
 from autograder.reports.results_json import results_json
-from autograder.reports.summary import class_summary, summary_html, summary_markdown
+from autograder.reports.summary import OUTCOMES, class_summary, summary_html, summary_markdown
 
 INITIALIZATION = load_course().assignment("initialization")
 
@@ -229,3 +230,9 @@ def test_the_gradebook_defuses_spreadsheet_formulas_in_student_ids() -> None:
     evil = dataclasses.replace(ANN, student_id='=HYPERLINK("http://x","y")', error="+1")
     row = next(csv.DictReader(io.StringIO(gradebook_csv([evil]))))
     assert row["student_id"] == '\'=HYPERLINK("http://x","y")' and row["error"] == "'+1"
+
+
+def test_every_status_but_passed_is_counted_under_an_outcome() -> None:
+    # "incomplete" (it calls a stub of the student's) once fell in no column of the summary.
+    counted = [status for members in OUTCOMES.values() for status in members]
+    assert sorted(counted) == sorted(set(Status) - {Status.PASSED})

@@ -20,7 +20,7 @@ from .common import NOT_GRADED, submission_status
 from .feedback import CSS
 
 # Why a check did not pass, grouped for the summary (a missing result means the file could not be graded).
-OUTCOMES = {"wrong": (Status.FAILED,), "not attempted": (Status.NOT_ATTEMPTED,),
+OUTCOMES = {"wrong": (Status.FAILED,), "not attempted": (Status.NOT_ATTEMPTED, Status.INCOMPLETE),
             "error": (Status.ERROR, Status.INVALID, Status.MISSING),
             "timeout or crash": (Status.TIMEOUT, Status.CRASHED)}
 COLORS = {"wrong": "#cf222e", "not attempted": "#8c959f", "error": "#bf8700", "timeout or crash": "#6639ba",
