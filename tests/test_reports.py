@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 
@@ -11,6 +12,7 @@ from autograder.course import load_course
 from autograder.graded import GradedSubmission
 from autograder.labkit.framework import Result
 from autograder.labkit.plan import Status
+from autograder.reports.common import atomic_write
 from autograder.reports.feedback import feedback_html, feedback_markdown
 from autograder.reports.gradebook import FIXED_COLUMNS, gradebook_csv
 from autograder.reports.results_json import results_json
@@ -236,3 +238,14 @@ def test_every_status_but_passed_is_counted_under_an_outcome() -> None:
     # "incomplete" (it calls a stub of the student's) once fell in no column of the summary.
     counted = [status for members in OUTCOMES.values() for status in members]
     assert sorted(counted) == sorted(set(Status) - {Status.PASSED})
+
+
+def test_a_file_half_written_by_a_killed_run_goes_when_the_file_is_written_again(tmp_path: Path) -> None:
+    # A batch writes each submission's reports while it grades: a SIGKILL can land inside atomic_write.
+    stale = tmp_path / ".feedback.md.k1ll3d.tmp"
+    stale.write_text("half")
+    neighbour = tmp_path / ".results.json.k1ll3d.tmp"  # another file's: written again in its own turn
+    neighbour.write_text("half")
+    atomic_write(tmp_path / "feedback.md", "whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [neighbour.name, "feedback.md"]
+    assert (tmp_path / "feedback.md").read_text() == "whole"

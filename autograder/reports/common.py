@@ -1,6 +1,7 @@
 """What the reports share: atomic file writes, status words, and the check order of a submission."""
 
 import contextlib
+import glob
 import os
 import tempfile
 from collections.abc import Iterator
@@ -48,8 +49,11 @@ def check_ids(graded: GradedSubmission) -> list[str]:
 @contextlib.contextmanager
 def atomic_open(path: Path) -> Iterator[BinaryIO]:
     """A file to write `path` through, so that readers (and a resumed batch) see the old content or the new,
-    never a part: it replaces `path` when the block ends, and vanishes if the block raises."""
+    never a part: it replaces `path` when the block ends, and vanishes if the block raises. What a killed run left
+    half-written for `path` goes when `path` is written again (one writer per output folder: the journal's)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
