@@ -24,6 +24,7 @@ memory holds nothing of any submission; the kernel reaps its forks (SIGCHLD igno
 import contextlib
 import ctypes
 import fcntl
+import gc
 import importlib
 import json
 import os
@@ -251,6 +252,9 @@ def main() -> None:
         if not module.name.startswith("test_") and module.name != "conftest":
             importlib.import_module(f"labkit.{module.name}")
 
+    # Leave what is loaded out of every future collection: a child's collections would otherwise touch (and so
+    # copy, page by page) the whole inherited heap.
+    gc.freeze()
     serve(socket.socket(fileno=int(sys.argv[-1])))
 
 
