@@ -145,3 +145,14 @@ def test_normal_inputs_are_drawn_where_the_plan_runs_from_the_seed_that_travels(
     expected = 0.5 * np.random.default_rng(7).standard_normal((300, 40))
     assert all(W.dtype == np.float64 and np.array_equal(W, expected) for W in seen)  # same values on both sides
     assert len(plain.dumps(plan)) < 300  # the seed travels, not 12,000 numbers
+
+
+def test_keep_sends_back_only_the_named_items_of_a_returned_dict() -> None:
+    def grads(n):
+        return {f"dW{l}": np.full((n, n), float(l)) for l in range(1, 11)}
+
+    plan = [call("g", "grads", 3, returns="params", keep=("dW1", "dW10", "dW99")),
+            call("all", "grads", 3, returns="params"), call("n", "count", returns="int", keep=("dW1",))]
+    values = execute(plan, {"grads": grads, "count": lambda: 7})["values"]
+    assert sorted(values["g"]) == ["dW1", "dW10"] and np.array_equal(values["g"]["dW10"], np.full((3, 3), 10.0))
+    assert len(values["all"]) == 10 and values["n"] == 7  # without keep, or not a dict: all of it

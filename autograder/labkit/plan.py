@@ -13,7 +13,8 @@ Steps (build them with the constructors below):
   same argument objects and sends that return too (as "<id>#2"): if the first call changed its inputs,
   the two differ, which the verdict sees without trusting anything but the returns. `uses` names the
   other student functions the call is known to reach (for an integration check), so the runner can skip
-  it after one of them hung.
+  it after one of them hung. `keep` names the only items of a returned dict that travel back (those present),
+  where the verdict needs a few of many large arrays.
 - `fake(model, spec)`: from now on, the collaborators of the function under test are the fakes of
   `model` (the assignment's fakes.py, beside this module), built from the plain-data `spec`; the student's
   own are restored afterwards.
@@ -45,6 +46,7 @@ class CallStep(TypedDict):
     returns: str | list
     again: bool
     uses: list[str]
+    keep: list[str]
 
 
 class FakeStep(TypedDict):
@@ -91,10 +93,10 @@ class Status(PlainEnum):
 
 
 def call(step_id: str, function: str, *args: Any, returns: str | list = "any", again: bool = False,
-         uses: tuple[str, ...] = (), **kwargs: Any) -> CallStep:
+         uses: tuple[str, ...] = (), keep: tuple[str, ...] = (), **kwargs: Any) -> CallStep:
     """A step that calls student `function(*args, **kwargs)`; see the module docstring."""
     return {"op": "call", "id": step_id, "function": function, "args": list(args), "kwargs": kwargs,
-            "returns": returns, "again": again, "uses": list(uses)}
+            "returns": returns, "again": again, "uses": list(uses), "keep": list(keep)}
 
 
 def fake(model: str, spec: dict[str, Any]) -> FakeStep:
@@ -125,6 +127,12 @@ def normal(seed: int, shape: tuple[int, ...], std: float) -> dict:
     return {"$normal": {"seed": int(seed), "shape": [int(n) for n in shape], "std": float(std)}}
 
 
+def drawn(argument: dict) -> np.ndarray:
+    """The array a `normal(...)` argument stands for (what the plan draws, for the trusted side to use too)."""
+    draw = argument["$normal"]
+    return draw["std"] * np.random.default_rng(draw["seed"]).standard_normal(tuple(draw["shape"]))
+
+
 def tuples(items: list) -> dict:
     """An argument: `items` with every item turned into a tuple (e.g. one record per layer)."""
     return {"$tuples": items}
@@ -153,8 +161,7 @@ def _resolve(value: Any, originals: dict[str, Any]) -> Any:
         if "$rng" in value:
             return np.random.default_rng(value["$rng"])
         if "$normal" in value:
-            draw = value["$normal"]
-            return draw["std"] * np.random.default_rng(draw["seed"]).standard_normal(tuple(draw["shape"]))
+            return drawn(value)
         if "$tuples" in value:
             return [tuple(_resolve(item, originals)) for item in value["$tuples"]]
         return {k: _resolve(v, originals) for k, v in value.items()}
@@ -223,11 +230,18 @@ def _run_call(step: CallStep, namespace: Namespace, originals: dict[str, Any], v
     kwargs = _resolve(step["kwargs"], originals)
     result = _invoke(step["function"], target, args, kwargs)
     originals[step["id"]] = result
-    values[step["id"]] = _converted(step["function"], result, step["returns"])
+    values[step["id"]] = _converted(step["function"], _kept(result, step["keep"]), step["returns"])
     if step.get("again"):
         # Same objects again: only a function that changed them (or is not deterministic) answers differently.
         again = _invoke(step["function"], target, args, kwargs)
-        values[step["id"] + AGAIN] = _converted(step["function"], again, step["returns"])
+        values[step["id"] + AGAIN] = _converted(step["function"], _kept(again, step["keep"]), step["returns"])
+
+
+def _kept(result: Any, keep: list[str]) -> Any:
+    """Only the `keep` items of a returned dict (those it has); anything else as it is."""
+    if not keep or not isinstance(result, dict):
+        return result
+    return {key: result[key] for key in keep if key in result}
 
 
 def _converted(function: str, result: Any, kind: str | list) -> Any:

@@ -61,7 +61,7 @@ from autograder.checks.verdicts import (
 from autograder.labkit import fakes
 from autograder.labkit.compare import summary
 from autograder.labkit.framework import Check, Probe
-from autograder.labkit.plan import AGAIN, call, fake, normal, rng, tuples
+from autograder.labkit.plan import AGAIN, call, drawn, fake, normal, rng, tuples
 
 from .misconceptions import CATALOGUE
 from .questions import question_checks
@@ -392,12 +392,15 @@ def _cost_stable_check(solution: Solution) -> Check:
 # --- backward -----------------------------------------------------------------------------------------------
 
 def _backward_call(solution: Solution, step_id: str, X: np.ndarray, Y: np.ndarray, params: dict,
-                   activation: str) -> dict:
+                   activation: str, keep: tuple[str, ...] = ()) -> dict:
     """A call of the student's backward on caches the REFERENCE's forward built (trusted side), as plain data:
-    a mistake in the student's forward costs backward nothing."""
+    a mistake in the student's forward costs backward nothing. `keep`: only these gradients travel back.
+    Weights given as normal(...) draws travel as such inside the caches too: their seeds, not the arrays."""
+    arrays = {k: drawn(v) if isinstance(v, dict) else v for k, v in params.items()}
     with np.errstate(all="ignore"):  # weight scale 1000 saturates on purpose
-        AL, caches = solution.module.forward(X, params, activation)
-    return call(step_id, "backward", AL, Y, tuples([list(layer) for layer in caches]), returns="params")
+        AL, caches = solution.module.forward(X, arrays, activation)
+    layers = [[A_prev, params[f"W{l}"], *rest] for l, (A_prev, _, *rest) in enumerate(caches, start=1)]
+    return call(step_id, "backward", AL, Y, tuples(layers), returns="params", keep=keep)
 
 
 def _backward_check(solution: Solution, check_id: str, title: str, weight_scale: float, with_kinks: bool
@@ -514,9 +517,9 @@ def _deep_gradients_check(solution: Solution) -> Check:
         for a, (scale, _) in cases.items():
             params = {}
             for l in range(1, len(dims)):
-                params[f"W{l}"] = scale * g.standard_normal((dims[l - 1], dims[l]))
+                params[f"W{l}"] = normal(int(g.integers(2**63)), (dims[l - 1], dims[l]), scale)
                 params[f"b{l}"] = np.zeros((1, dims[l]))
-            plan.append(_backward_call(solution, a, X, Y, params, a))
+            plan.append(_backward_call(solution, a, X, Y, params, a, keep=("dW1", "dW10")))
         return Probe(plan)
 
     def assess(values: dict, _: Probe) -> Parts:
