@@ -5,6 +5,7 @@ import io
 import json
 import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 
@@ -147,7 +148,7 @@ def test_html_pages_are_self_contained() -> None:
     for page in pages:
         assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
         assert not EXTERNAL.search(page), EXTERNAL.search(page)
-    assert summary_html(summary).count('src="data:image/png;base64,') == 3
+    assert summary_html(summary).count('src="data:image/svg+xml;base64,') == 3
 
 
 def test_summary_counts_scores_failures_and_misconceptions() -> None:
@@ -160,11 +161,12 @@ def test_summary_counts_scores_failures_and_misconceptions() -> None:
     assert scale.check_id == "initialize_he.scale"
     assert (scale.passed, scale.outcomes["wrong"], scale.outcomes["error"]) == (0.25, 0.5, 0.25)
     assert set(summary.plots) == {"scores", "checks", "misconceptions"}
-    assert all(png.startswith(b"\x89PNG") for png in summary.plots.values())
+    for svg in summary.plots.values():  # well-formed SVG pictures
+        assert ElementTree.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"
     markdown = summary_markdown(summary, "plots")
     assert "| initialize_he.scale | public | 1 | 0.25 | 25% | 50% | 0% | 25% | 0% | 0% |" in markdown
     assert "| the std is sqrt(1/fan_in) | initialize_he | 2 |" in markdown
-    assert "![score distribution](plots/scores.png)" in markdown
+    assert "![score distribution](plots/scores.svg)" in markdown
     assert class_summary(CLASS, TITLE).plots["scores"] == summary.plots["scores"]  # same data, same bytes
 
 
@@ -179,13 +181,13 @@ def test_a_failed_check_with_a_figure_gets_its_plot_in_both_feedbacks(tmp_path) 
                for r in BEN.results]
     graded = dataclasses.replace(BEN, results=results)
     write_submission_reports(graded, tmp_path, TITLE)
-    png = tmp_path / "figure_initialize_he.scale.png"
-    assert png.read_bytes().startswith(b"\x89PNG")
-    assert "](figure_initialize_he.scale.png)" in (tmp_path / "feedback.md").read_text()
-    assert "data:image/png;base64," in (tmp_path / "feedback.html").read_text()
+    svg = (tmp_path / "figure_initialize_he.scale.svg").read_text()
+    assert ElementTree.fromstring(svg).tag.endswith("svg") and "yours: He" in svg and "reference: He" in svg
+    assert "](figure_initialize_he.scale.svg)" in (tmp_path / "feedback.md").read_text()
+    assert "data:image/svg+xml;base64," in (tmp_path / "feedback.html").read_text()
     # A passed check draws nothing, even with a figure.
     passed = [dataclasses.replace(r, figure=figure) for r in ANN.results]
-    assert "data:image/png" not in feedback_html(dataclasses.replace(ANN, results=passed), TITLE)
+    assert "data:image/svg" not in feedback_html(dataclasses.replace(ANN, results=passed), TITLE)
 
 
 def test_the_signal_depth_check_draws_yours_beside_the_reference(reference_namespace) -> None:
@@ -222,7 +224,8 @@ def test_a_failed_distribution_check_draws_your_weights_against_the_target_norma
     yours, expected = result.figure["series"]["yours"], result.figure["series"]["expected N(0, 1)"]
     centre = len(yours) // 2
     assert yours[centre] > 1.2 * expected[centre]  # too narrow: more of the mass sits near 0
-    assert check_figure(result.figure).startswith(b"\x89PNG")
+    svg = check_figure(result.figure)
+    assert ElementTree.fromstring(svg).tag.endswith("svg") and "your weights" in svg and "expected N(0, 1)" in svg
     assert run_checks([check], reference_namespace, "histogram")[0].figure is None
 
 

@@ -1,7 +1,9 @@
 """What the reports share: atomic file writes, status words, and the check order of a submission."""
 
+import base64
 import contextlib
 import glob
+import html
 import os
 import tempfile
 from collections.abc import Iterator
@@ -68,3 +70,9 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     """Write a whole file atomically (see atomic_open)."""
     with atomic_open(path) as handle:
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def svg_image(svg: str, alt: str) -> str:
+    """An <img> that carries an SVG picture inline (a data URI): the page stays one self-contained file."""
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/svg+xml;base64,{data}" style="max-width:100%">'

@@ -9,7 +9,6 @@ answers; a function that passed every check gets one line. The overview's bars a
 costs no plotting time.
 """
 
-import base64
 import html
 import re
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from ..labkit.compare import SECTION_PATTERN
 from ..labkit.framework import Result, Visibility
 from ..labkit.inprocess import without_repeats
 from ..labkit.plan import Status
-from .common import status_label
+from .common import status_label, svg_image
 from .plots import check_figure
 
 CSS = """
@@ -61,14 +60,14 @@ class _Function:
         return all(r.passed for r in self.checks)
 
 
-def figure_pngs(graded: GradedSubmission) -> dict[str, bytes]:
-    """The PNG of every check that did not pass and whose verdict drew a figure, by check id."""
+def figure_svgs(graded: GradedSubmission) -> dict[str, str]:
+    """The SVG picture of every check that did not pass and whose verdict drew a figure, by check id."""
     return {r.check_id: check_figure(r.figure) for r in graded.results if r.figure and r.status != Status.PASSED}
 
 
 def figure_file(check_id: str) -> str:
     """The file name of a check's figure next to feedback.md."""
-    return f"figure_{check_id}.png"
+    return f"figure_{check_id}.svg"
 
 
 def _plural(count: float, word: str) -> str:
@@ -119,8 +118,8 @@ def _footer(graded: GradedSubmission) -> list[str]:
 
 
 def feedback_markdown(graded: GradedSubmission, title: str, figures: dict[str, bytes] | None = None) -> str:
-    """The Markdown feedback of one submission; figures (from figure_pngs) are linked as figure_<check>.png."""
-    figures = figure_pngs(graded) if figures is None else figures
+    """The Markdown feedback of one submission; figures (from figure_svgs) are linked as figure_<check>.svg."""
+    figures = figure_svgs(graded) if figures is None else figures
     lines = [f"# {title}", f"Feedback for **{graded.student_id}**", "",
              f"**Score: {graded.score:g} / {graded.max_score:g} points**"
              + (f" · {_counts(graded)}" if graded.error is None else ""), ""]
@@ -194,7 +193,7 @@ def _linked(text: str, notebook: str | None) -> str:
     return "".join(parts) + _code_spans(text[done:])
 
 
-def _check_html(graded: GradedSubmission, r: Result, text: str, figures: dict[str, bytes]) -> str:
+def _check_html(graded: GradedSubmission, r: Result, text: str, figures: dict[str, str]) -> str:
     hidden = "" if r.visibility == Visibility.PUBLIC else ' <span class="muted">(hidden check)</span>'
     points = f"{graded.points.get(r.check_id, 0.0):g} / {graded.max_points.get(r.check_id, 0.0):g}"
     parts = [f'<div class="check"><span class="badge {_e(r.status)}">{_e(status_label(r.status))}</span> '
@@ -203,15 +202,13 @@ def _check_html(graded: GradedSubmission, r: Result, text: str, figures: dict[st
         notebook = PurePath(graded.source_path).name if graded.source_path.endswith(".ipynb") else None
         parts.append(f'<div class="detail">{_linked(text, notebook)}</div>')
     if r.check_id in figures:
-        data = base64.b64encode(figures[r.check_id]).decode()
-        parts.append(f'<div class="detail"><img alt="{_e(r.title)}" src="data:image/png;base64,{data}" '
-                     'style="max-width:100%"></div>')
+        parts.append(f'<div class="detail">{svg_image(figures[r.check_id], r.title)}</div>')
     return "".join(parts) + "</div>"
 
 
-def feedback_html(graded: GradedSubmission, title: str, figures: dict[str, bytes] | None = None) -> str:
+def feedback_html(graded: GradedSubmission, title: str, figures: dict[str, str] | None = None) -> str:
     """The feedback of one submission as one self-contained HTML page (figures inline)."""
-    figures = figure_pngs(graded) if figures is None else figures
+    figures = figure_svgs(graded) if figures is None else figures
     body = [f"<h1>{_e(title)}</h1>", f"<p>Feedback for <strong>{_e(graded.student_id)}</strong></p>",
             f"<p><strong>Score: {graded.score:g} / {graded.max_score:g} points</strong>"
             + (f" · {_e(_counts(graded))}" if graded.error is None else "") + "</p>"]

@@ -7,7 +7,6 @@ outcome counts, per-misconception student counts) and one short row per student;
 (base64), so it stands alone.
 """
 
-import base64
 import html
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from ..graded import GradedSubmission
 from ..labkit.plan import Status
 from . import plots
-from .common import NOT_GRADED, submission_status
+from .common import NOT_GRADED, submission_status, svg_image
 from .feedback import CSS
 
 # Why a check did not pass, grouped for the summary (a missing result means the file could not be graded).
@@ -98,7 +97,7 @@ class Summary:
     misconceptions: list[Misconception]  # commonest first
     students: list[StudentRow]
     errors: list[tuple[str, str]]  # (student id, why it could not be graded)
-    plots: dict[str, bytes] = field(default_factory=dict)  # file stem -> PNG
+    plots: dict[str, str] = field(default_factory=dict)  # file stem -> SVG
 
     @property
     def flagged(self) -> list[StudentRow]:
@@ -186,7 +185,7 @@ def class_summary(graded: Iterable[GradedSubmission], title: str, explanations: 
     return builder.build()
 
 
-def _plots(summary: Summary) -> dict[str, bytes]:
+def _plots(summary: Summary) -> dict[str, str]:
     if not summary.count:
         return {}
     drawn = {"scores": plots.score_histogram(summary.scores, summary.max_score)}
@@ -280,19 +279,19 @@ def _md_link(link: str) -> str:
 
 
 def summary_markdown(summary: Summary, plot_dir: str) -> str:
-    """The summary as Markdown; plots are linked as `plot_dir/<name>.png` (the writer puts them there)."""
+    """The summary as Markdown; plots are linked as `plot_dir/<name>.svg` (the writer puts them there)."""
     lines = [f"# {summary.title}: class summary", ""]
     lines += _md_table(["", ""], _overview(summary))
     if "scores" in summary.plots:
-        lines += [f"![score distribution]({plot_dir}/scores.png)", ""]
+        lines += [f"![score distribution]({plot_dir}/scores.svg)", ""]
     lines += ["## Checks, most failed first", "", "Share of submissions per outcome.", ""]
     lines += _md_table(*_check_table(summary))
     if "checks" in summary.plots:
-        lines += [f"![failure rate per check]({plot_dir}/checks.png)", ""]
+        lines += [f"![failure rate per check]({plot_dir}/checks.svg)", ""]
     lines += ["## Commonest misconceptions", "", "Each student counted once per misconception.", ""]
     if summary.misconceptions:
         lines += _md_table(*_misconception_table(summary))
-        lines += [f"![commonest misconceptions]({plot_dir}/misconceptions.png)", ""]
+        lines += [f"![commonest misconceptions]({plot_dir}/misconceptions.svg)", ""]
     else:
         lines += ["No known misconception was diagnosed.", ""]
     if summary.flagged:
@@ -322,8 +321,7 @@ def _html_table(header: list[str], rows: list[list[str]], links: list[str] | Non
 def _img(summary: Summary, name: str, alt: str) -> str:
     if name not in summary.plots:
         return ""
-    data = base64.b64encode(summary.plots[name]).decode("ascii")
-    return f'<p><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}" style="max-width:100%"></p>'
+    return f"<p>{svg_image(summary.plots[name], alt)}</p>"
 
 
 def summary_html(summary: Summary) -> str:

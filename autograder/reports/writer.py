@@ -13,7 +13,7 @@ from pathlib import Path
 from ..graded import GradedSubmission, bounded
 from ..policies import NO_POLICIES, Policies
 from .common import atomic_open, atomic_write
-from .feedback import feedback_html, feedback_markdown, figure_file, figure_pngs
+from .feedback import feedback_html, feedback_markdown, figure_file, figure_svgs
 from .gradebook import GradebookWriter
 from .results_json import results_json_text
 from .summary import Summary, SummaryBuilder, summary_html, summary_markdown
@@ -35,11 +35,11 @@ class ClassRow:
 
 def write_submission_reports(graded: GradedSubmission, folder: Path, title: str,
                              hidden_visibility: str = "after_published") -> None:
-    """results.json, feedback.md (and the PNGs it links) and feedback.html of one submission, into `folder`."""
+    """results.json, feedback.md (and the SVG pictures it links) and feedback.html of one submission, into `folder`."""
     graded = bounded(graded)  # what one submission can make us write is capped
-    figures = figure_pngs(graded)
-    for check_id, png in figures.items():
-        atomic_write(folder / figure_file(check_id), png)
+    figures = figure_svgs(graded)
+    for check_id, svg in figures.items():
+        atomic_write(folder / figure_file(check_id), svg)
     atomic_write(folder / "feedback.md", feedback_markdown(graded, title, figures))
     atomic_write(folder / "feedback.html", feedback_html(graded, title, figures))
     atomic_write(folder / RESULTS_FILE, results_json_text(graded, hidden_visibility))
@@ -47,8 +47,8 @@ def write_submission_reports(graded: GradedSubmission, folder: Path, title: str,
 
 def write_summary(summary: Summary, out_dir: Path) -> None:
     """summary.md with its plots in out_dir/summary_plots/, and the self-contained summary.html."""
-    for name, png in summary.plots.items():
-        atomic_write(out_dir / PLOTS_DIR / f"{name}.png", png)
+    for name, svg in summary.plots.items():
+        atomic_write(out_dir / PLOTS_DIR / f"{name}.svg", svg)
     atomic_write(out_dir / "summary.md", summary_markdown(summary, PLOTS_DIR))
     atomic_write(out_dir / "summary.html", summary_html(summary))
 
