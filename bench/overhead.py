@@ -8,11 +8,14 @@ Measures, as medians over --runs runs on this machine:
 - grading a submission whose every function is a stub (no student computation at all);
 - grading the reference solution, and how much of that is the student's own code running inside the child
   (the wall time the parent measured for each check's plan, summed).
-The overhead beyond the student's own computation is the reference's grading time minus its calls and
-minus numpy's import. Prints a table and writes it to bench/results/overhead.txt. Numbers, not assertions.
+The overhead beyond the student's own computation is the reference's grading time minus its calls, and minus
+numpy's import where the child really imports it: a child forked by the warm-start zygote finds numpy loaded
+already, so its setup cell costs nothing there. Prints a table and writes it to bench/results/overhead.txt.
+Numbers, not assertions.
 """
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -66,7 +69,9 @@ def main() -> None:
         student.append(sum(r.seconds for r in graded.results))
     total, own = statistics.median(totals), statistics.median(student)
     checks = len(graded.results)
-    overhead = total - own - numpy_import
+    warm = graded.isolation == "bubblewrap" and course.grading.warm_start and os.geteuid() == 0  # sandbox.begin_child
+    setup = 0.0 if warm else numpy_import
+    overhead = total - own - setup
     lines = [
         f"Per-submission overhead of the isolated grader ({graded.isolation}), median of {runs} runs, "
         f"{checks} checks",
@@ -75,7 +80,8 @@ def main() -> None:
         f"  grading a stub submission (no student computation)  {stub * 1000:7.1f} ms",
         f"  grading the reference                               {total * 1000:7.1f} ms",
         f"    the student's calls, inside the child             {own * 1000:7.1f} ms",
-        f"    the student's `import numpy` (setup cell)         {numpy_import * 1000:7.1f} ms",
+        f"    the student's `import numpy` (setup cell)         {setup * 1000:7.1f} ms"
+        + ("  (warm start: numpy is loaded already)" if warm else ""),
         f"    overhead beyond the student's own computation     {overhead * 1000:7.1f} ms",
     ]
     report = "\n".join(lines)
