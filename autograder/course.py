@@ -1,5 +1,6 @@
 """course.toml -> typed settings of the course, its assignments and grading."""
 
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ class Grading:
     jobs: int = 2
     check_timeout_seconds: float = 10.0  # the most one check's calls may take
     check_timeout_min_seconds: float = 2.0  # the least (see check_timeout)
-    check_timeout_multiple: float = 100.0  # times what the reference solution takes on the same plan
+    check_timeout_multiple: float = 1000.0  # times what the reference solution takes on the same plan
     load_timeout_seconds: float = 20.0
     cpu_seconds: int = 600  # a backstop: a child runs every check, each bounded by check_timeout_seconds
     memory_mb: int = 2048
@@ -40,9 +41,10 @@ class Grading:
 
     def check_timeout(self, reference_seconds: float) -> float:
         """The wall time one check's calls may take: check_timeout_multiple times what the reference solution
-        takes on the same plan, within [check_timeout_min_seconds, check_timeout_seconds]. A loop that never ends
-        in a function whose checks take milliseconds then costs seconds, not the most any check may take."""
-        scaled = max(self.check_timeout_min_seconds, self.check_timeout_multiple * reference_seconds)
+        takes on the same plan, rounded up to whole seconds (the feedback names it), within
+        [check_timeout_min_seconds, check_timeout_seconds]. A loop that never ends in a function whose checks take
+        milliseconds then costs seconds, not the most any check may take."""
+        scaled = max(self.check_timeout_min_seconds, math.ceil(self.check_timeout_multiple * reference_seconds))
         return min(self.check_timeout_seconds, scaled)
 
     def submission_budget(self, load_timeout: float) -> float:
