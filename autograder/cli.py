@@ -83,6 +83,7 @@ def _grade(args: argparse.Namespace) -> int:
         print("name an output folder with --out (or use --json for one submission)", file=sys.stderr)
         return 2
     from .bulk import grade_batch
+    from .fingerprint import GraderMismatchError
     from .policies import PolicyError
 
     try:
@@ -91,6 +92,9 @@ def _grade(args: argparse.Namespace) -> int:
                              force=args.force, scheduler=args.scheduler)
     except PolicyError as error:  # overrides.csv, read when the gradebook is written: every grade is journaled
         print(f"overrides: {error}; fix it and run again (nothing is graded twice)", file=sys.stderr)
+        return 2
+    except GraderMismatchError as error:  # a Dask worker with other grading code: what it graded is not kept
+        print(f"cannot grade on this cluster: {error}", file=sys.stderr)
         return 2
     print(f"graded {len(graded)} submissions -> {args.out}/gradebook.csv, {args.out}/summary.html", file=sys.stderr)
     return 0

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from distributed import Client, Future, KilledWorker, LocalCluster, WorkerPlugin, get_worker
 
 from .course import Assignment, Course
-from .fingerprint import grading_fingerprint
+from .fingerprint import GraderMismatchError, grading_fingerprint
 from .pool import Lost
 
 LOCAL = "local"  # --scheduler local[:N]: a LocalCluster of N worker processes (default: one per core)
@@ -41,10 +41,6 @@ MIN_WINDOW = 2  # while no worker has joined yet
 POLL_SECONDS = 1.0  # how often the client looks at deadlines and at workers that joined
 _END = object()  # what next() gives when no task is left
 _SHIPPED: dict[str, "CourseWork | GraderMismatchError"] = {}  # in a worker: the work of each batch it serves
-
-
-class GraderMismatchError(RuntimeError):
-    """A worker grades with other grading code, another version or other settings than the client."""
 
 
 class CourseWork(Protocol):

@@ -29,6 +29,11 @@ GRADING_CODE = ("labkit", "checks", "run", "submission.py", "graded.py")  # rela
 IGNORED_SETTINGS = frozenset({"jobs", "hidden_visibility", "sandbox_uid_base", "sandbox_uid_count", "warm_start"})
 
 
+class GraderMismatchError(RuntimeError):
+    """A grading host grades with other grading code, another version or other settings than the one that asked
+    (distributed.py): its grades would not be this course's."""
+
+
 def _files(entry: Path) -> list[Path]:
     """The source files under `entry` (itself if a file), in a stable order; caches and compiled files left out."""
     if entry.is_file():

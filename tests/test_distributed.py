@@ -136,3 +136,19 @@ def test_a_task_past_its_deadline_is_lost_and_the_batch_goes_on(cluster: tuple[L
     values = dict(run_dask([hang, fine], local.scheduler_address, work, 2.0, on_lost))
     assert values[hang] == "lost" and lost == [("hang", True)]
     assert values[fine]["student_id"] == "fine" and values[fine]["points"]["forward.tiny_example"] > 0
+
+
+def test_a_worker_with_other_grading_code_stops_the_batch_with_a_clear_error(
+        batch: Batch, cluster: tuple[LocalCluster, Client], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from autograder import cli, distributed
+
+    # The client thinks it grades with other code than the workers do (as with another version installed there).
+    monkeypatch.setattr(distributed, "grading_fingerprint", lambda course, assignment: "another-version")
+    local, _ = cluster
+    out = tmp_path / "out"
+    code = cli.main(["grade", *map(str, batch.paths), "--out", str(out), "--scheduler", local.scheduler_address])
+    error = capsys.readouterr().err
+    assert code == 2 and "cannot grade on this cluster" in error and "another-version" in error
+    assert "Traceback" not in error
+    assert not (out / JOURNAL_NAME).exists() or not (out / JOURNAL_NAME).read_text()  # no grade of theirs is kept
