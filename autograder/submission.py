@@ -611,18 +611,27 @@ def load_zip(path: Path, assignment: Assignment) -> list[Submission]:
                                  f"{str(error)[:200]})")]
 
 
+def _claimed_ids(submission: Submission) -> list[str]:
+    """The student ids a submission would give gradebook rows: its own, and each member's of a group."""
+    return list(dict.fromkeys([submission.student_id, *(m.id for m in submission.members)]))
+
+
 def _conflicts(submissions: list[Submission]) -> list[Submission]:
-    """Every row whose student id another row also has becomes an error that names the other rows: the grader
-    never picks one of them in silence. The same file given twice is one row."""
+    """Every row whose student id another row also claims (as its own, or as a group member's: a student who
+    submitted alone and in a group) becomes an error that names the other rows: the grader never picks one of
+    them in silence. The same file given twice is one row."""
     unique = list({(s.student_id, s.path): s for s in submissions}.values())
     claims: dict[str, list[Path]] = {}
     for submission in unique:
-        claims.setdefault(submission.student_id, []).append(submission.path)
+        for student_id in _claimed_ids(submission):
+            claims.setdefault(student_id, []).append(submission.path)
     flagged = []
     for s in unique:
-        others = [str(p) for p in claims[s.student_id] if p != s.path]
-        if others:
-            why = (f"{display_name(str(s.path))}: conflict: student id {s.student_id} is also claimed by "
+        shared = {i: [str(p) for p in claims[i] if p != s.path] for i in _claimed_ids(s)}
+        shared = {i: others for i, others in shared.items() if others}
+        if shared:
+            student_id, others = next(iter(shared.items()))
+            why = (f"{display_name(str(s.path))}: conflict: student id {student_id} is also claimed by "
                    f"{_listing(others)}; none of them is graded until the files are told apart")
             s = dataclasses.replace(s, source="", cells=(), error=why + (f" (and: {s.error})" if s.error else ""))
         flagged.append(s)

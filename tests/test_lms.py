@@ -14,7 +14,7 @@ from test_submission import NOTEBOOK_BYTES, _zip
 from autograder.bulk import grade_batch
 from autograder.graded import Member
 from autograder.journal import JOURNAL_NAME
-from autograder.submission import lms_upload, load_zip
+from autograder.submission import lms_upload, load_submissions, load_zip
 
 COURSE = tight_course()
 ASSIGNMENT = COURSE.assignment("initialization")
@@ -165,3 +165,21 @@ def test_a_batch_keeps_what_the_lms_said_in_the_gradebook(tmp_path: Path) -> Non
     assert row["ignored"] == "hopperg_LATE_102_5005_notes.py"
     assert "not graded: hopperg_LATE_102_5005_notes.py" in (
         tmp_path / "out" / "submissions" / "hopperg_102" / "feedback.md").read_text()
+
+
+def test_a_student_in_a_group_who_also_submitted_alone_is_a_conflict_in_both_rows(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "gs.zip", {
+        "assignment_5_export/submission_metadata.yml": GROUP_METADATA + b"""submission_303:
+  :submitters:
+  - :name: Grace Hopper
+    :email: grace@example.edu
+""",
+        "assignment_5_export/submission_301/initialization.py": CORRECT,
+        "assignment_5_export/submission_302/initialization.py": STUB,
+        "assignment_5_export/submission_303/initialization.py": STUB,
+    })
+    group, single, alone = load_submissions([archive], "initialization", COURSE)  # as `grade` reads them
+    assert single.error is None  # Alan Turing shares no id
+    for row, other in ((group, "submission_303"), (alone, "submission_301")):
+        assert row.error is not None and "conflict: student id grace@example.edu" in row.error and other in row.error
+        assert row.source == ""  # neither is graded in silence
