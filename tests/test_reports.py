@@ -8,6 +8,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import numpy as np
+import pytest
 
 from autograder.course import load_course
 from autograder.graded import GradedSubmission
@@ -252,3 +253,22 @@ def test_a_file_half_written_by_a_killed_run_goes_when_the_file_is_written_again
     atomic_write(tmp_path / "feedback.md", "whole")
     assert sorted(p.name for p in tmp_path.iterdir()) == [neighbour.name, "feedback.md"]
     assert (tmp_path / "feedback.md").read_text() == "whole"
+
+
+@pytest.mark.parametrize("values", [[1.0, 1e308, 5e-324], [float("nan"), float("inf"), -float("inf")], [], [0.0],
+                                    [1e300, -1e300]], ids=["huge and tiny", "not finite", "empty", "zero", "wide"])
+@pytest.mark.parametrize("log", [True, False])
+def test_a_figure_of_any_numbers_a_student_returns_is_well_formed_svg(values: list[float], log: bool) -> None:
+    from autograder.reports.plots import check_figure
+
+    # activation_statistics returning a std of 1e154 once stopped every report of the class (log10 of inf).
+    per_layer = {"kind": "per_layer", "title": "Signal", "ylabel": "E[a^2]", "log": log,
+                 "series": {"yours: He": values, "reference: He": [1.0] * len(values)}}
+    centres = [float(i) for i in range(max(1, len(values)))]  # one centre only, for the empty case
+    yours = values or [0.0]
+    histogram = {"kind": "histogram", "title": "W1", "xlabel": "w", "centres": centres,
+                 "series": {"yours": yours, "expected": [0.5] * len(centres)}}
+    for figure in (per_layer, histogram):
+        svg = check_figure(figure)
+        assert ElementTree.fromstring(svg).tag.endswith("svg")
+        assert not re.search(r"\b(nan|inf)\b", svg), svg

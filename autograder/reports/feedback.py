@@ -11,6 +11,7 @@ costs no plotting time.
 
 import html
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import PurePath
 from urllib.parse import quote
@@ -61,8 +62,17 @@ class _Function:
 
 
 def figure_svgs(graded: GradedSubmission) -> dict[str, str]:
-    """The SVG picture of every check that did not pass and whose verdict drew a figure, by check id."""
-    return {r.check_id: check_figure(r.figure) for r in graded.results if r.figure and r.status != Status.PASSED}
+    """The SVG picture of every check that did not pass and whose verdict drew a figure, by check id. A figure
+    that cannot be drawn is left out (and said on stderr): a picture must never stop a class's reports."""
+    figures = {}
+    for r in graded.results:
+        if r.figure and r.status != Status.PASSED:
+            try:
+                figures[r.check_id] = check_figure(r.figure)
+            except Exception as error:  # the data are a student's numbers: drawn defensively, but never fatal
+                print(f"{graded.student_id}: no figure for {r.check_id} ({type(error).__name__}: {error})",
+                      file=sys.stderr)
+    return figures
 
 
 def figure_file(check_id: str) -> str:

@@ -26,11 +26,27 @@ def _text_width(text: str, size: float) -> float:
     return len(text) * size * CHAR_WIDTH
 
 
+def _bounded(value: float) -> float:
+    """A finite value within what a picture can place (+-1e300): a student's numbers can be anything."""
+    return min(max(value, -1e300), 1e300)
+
+
+def _clamped(value: float) -> float:
+    """A value for a log axis: within [1e-300, 1e300]."""
+    return min(max(value, 1e-300), 1e300) if math.isfinite(value) else (1e300 if value > 0 else 1e-300)
+
+
+def _finite(values: Sequence[float]) -> list[float]:
+    return [_bounded(v) for v in values if math.isfinite(v)]
+
+
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     """Round tick values (1, 2, 2.5 or 5 times a power of ten apart) covering [low, high]."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        low, high = 0.0, 1.0
     if not high > low:
         high = low + 1.0
-    raw = (high - low) / count
+    raw = (high - low) / max(count, 1)
     magnitude = 10.0 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * (1 - 1e-9))
     first = math.ceil(low / step - 1e-9)
@@ -39,6 +55,7 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 def log_ticks(low: float, high: float) -> list[float]:
     """Powers of ten covering [low, high] (every few, when they span many decades)."""
+    low, high = _clamped(low), max(_clamped(high), _clamped(low))
     first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
     every = max(1, math.ceil((last - first) / 8))
     return [10.0 ** e for e in range(first, last + 1, every)]
@@ -66,13 +83,14 @@ class Chart:
 
     def x(self, value: float) -> float:
         low, high = self.xlim
-        return self.left + (value - low) / (high - low) * (self.width - self.left - self.right)
+        return self.left + (value - low) / ((high - low) or 1.0) * (self.width - self.left - self.right)
 
     def y(self, value: float) -> float:
         low, high = self.ylim
         if self.ylog:
-            value, low, high = math.log10(max(value, 1e-300)), math.log10(low), math.log10(high)
-        return self.height - self.bottom - (value - low) / (high - low) * (self.height - self.top - self.bottom)
+            value, low, high = (math.log10(_clamped(v)) for v in (value, low, high))
+        return self.height - self.bottom - (value - low) / ((high - low) or 1.0) * (self.height - self.top
+                                                                                     - self.bottom)
 
     def text(self, x: float, y: float, words: str, size: float = 11, anchor: str = "middle", color: str = INK,
              rotate: bool = False, bold: bool = False) -> None:
@@ -91,10 +109,17 @@ class Chart:
 
     def line(self, xs: Sequence[float], ys: Sequence[float], color: str, width: float = 2.0,
              dashed: bool = False) -> None:
-        points = " ".join(f"{_n(self.x(a))},{_n(self.y(b))}" for a, b in zip(xs, ys, strict=True))
+        """A polyline through the finite points, broken where a value is not finite."""
         dash = ' stroke-dasharray="6 4"' if dashed else ""
-        self.parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="{width:g}"'
-                          f'{dash} clip-path="url(#area)"/>')
+        runs: list[list[str]] = [[]]
+        for a, b in zip(xs, ys, strict=True):
+            if math.isfinite(a) and math.isfinite(b):
+                runs[-1].append(f"{_n(self.x(a))},{_n(self.y(_bounded(b)))}")
+            elif runs[-1]:
+                runs.append([])
+        for points in filter(None, runs):
+            self.parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{color}" '
+                              f'stroke-width="{width:g}"{dash} clip-path="url(#area)"/>')
 
     def axes(self, xticks: Sequence[float], yticks: Sequence[float], xlabel: str = "", ylabel: str = "",
              title: str = "", grid: str = "both", xnames: Sequence[str] | None = None,
@@ -124,6 +149,8 @@ class Chart:
 
     def legend(self, entries: Sequence[tuple[str, str, str]], columns: int = 1, size: float = 10) -> None:
         """(label, colour, "bar" | "line" | "dashed") entries in a box at the plot area's top right."""
+        if not entries:
+            return
         rows = math.ceil(len(entries) / columns)
         column_width = max(_text_width(label, size) for label, _, _ in entries) + 30
         box_width, box_height = column_width * columns + 8, rows * (size + 6) + 8
@@ -208,17 +235,16 @@ def check_figure(figure: dict) -> str:
     if figure["kind"] == "histogram":
         return _histogram_figure(figure)
     series = sorted(figure["series"].items())  # journals sort keys: the picture must not care
-    layers = max(len(values) for _, values in series)
-    values = [v for _, vs in series for v in vs if math.isfinite(v)]
+    layers = max([1, *(len(values) for _, values in series)])
+    values = _finite([v for _, vs in series for v in vs])
     log = bool(figure.get("log"))
     if log:
-        positive = [v for v in values if v > 0] or [1.0]
-        ylim = (min(positive) / 2, max(positive) * 2)
-        yticks = log_ticks(*ylim)
-        ylim = (min(ylim[0], yticks[0]), max(ylim[1], yticks[-1]))
+        positive = [_clamped(v) for v in values if v > 0] or [1.0]
+        yticks = log_ticks(_clamped(min(positive) / 2), _clamped(max(positive) * 2))
+        ylim = (yticks[0], yticks[-1] if yticks[-1] > yticks[0] else yticks[0] * 10)
     else:
         low, high = (min(values), max(values)) if values else (0.0, 1.0)
-        yticks = nice_ticks(low, high if high > low else low + 1)
+        yticks = nice_ticks(low, high)  # the values are within +-1e300 (_finite): no range overflows
         ylim = (min(yticks[0], low), max(yticks[-1], high))
     chart = Chart(700, 360, (0.5, layers + 0.5), ylim, ylog=log, left=64)
     colors: dict[str, str] = {}
@@ -230,7 +256,7 @@ def check_figure(figure: dict) -> str:
         shown = [max(v, 1e-300) if log else v for v in points]
         chart.line(range(1, len(points) + 1), shown, color, 1.2 if reference else 2.0, dashed=reference)
         entries.append((label, color, "dashed" if reference else "line"))
-    xticks = [t for t in nice_ticks(1, layers, min(layers, 10)) if t == int(t)]
+    xticks = [t for t in nice_ticks(1, max(layers, 2), min(layers, 10)) if t == int(t)]
     chart.axes(xticks, yticks, "hidden layer", figure["ylabel"], figure["title"])
     chart.legend(entries, columns=2, size=9)
     return chart.svg()
@@ -238,16 +264,16 @@ def check_figure(figure: dict) -> str:
 
 def _histogram_figure(figure: dict) -> str:
     centres = figure["centres"]
-    width = centres[1] - centres[0]
+    width = centres[1] - centres[0] if len(centres) > 1 else 1.0
     series = sorted(figure["series"].items())
-    top = max([v for _, values in series for v in values if math.isfinite(v)] + [1e-12]) * 1.1
+    top = max([*_finite([v for _, values in series for v in values]), 1e-12]) * 1.1
     chart = Chart(700, 320, (centres[0] - width / 2, centres[-1] + width / 2), (0.0, top))
     entries = []
     for label, values in series:
         if label == "yours":
             for centre, value in zip(centres, values, strict=True):
-                if value > 0:
-                    chart.bar(centre - width / 2, centre + width / 2, 0.0, value, "#cf222e", 0.6)
+                if math.isfinite(value) and value > 0:
+                    chart.bar(centre - width / 2, centre + width / 2, 0.0, _bounded(value), "#cf222e", 0.6)
             entries.append(("your weights", "#cf222e", "bar"))
         else:
             chart.line(centres, values, INK, 1.5, dashed=True)
