@@ -204,7 +204,6 @@ def read():
 WRITER = KEYRINGS + "\ndef f():\n    write()\n    return read()\n"
 READER = KEYRINGS + "\ndef f():\n    return read()\n"
 NOTHING = "user=None, user session=None, session=None, persistent=None"
-EVERYWHERE = "user=full marks, user session=full marks, session=full marks, persistent=full marks"
 
 
 def _uid_and_keys(told: str) -> tuple[str, str]:
@@ -214,13 +213,29 @@ def _uid_and_keys(told: str) -> tuple[str, str]:
 
 @pytest.mark.parametrize("uids", [65_536, 1], ids=["fresh uid", "the same uid again"])
 def test_a_key_left_in_a_kernel_keyring_never_reaches_the_next_submission(uids: int) -> None:
-    # Nothing clears the keyrings after a submission: the next one's first child empties them before its code runs.
     grading = {"sandbox_uid_base": 2_000_012_345, "sandbox_uid_count": uids}
     writer_uid, written = _uid_and_keys(_told(WRITER, **grading))
-    assert written == EVERYWHERE  # the key really was in every keyring the writer's process could reach
+    assert written == NOTHING  # key management is refused to submission code: no keyring holds its key
     reader_uid, seen = _uid_and_keys(_told(READER, **grading))  # graded next, by the same process
     assert seen == NOTHING
-    assert (reader_uid == writer_uid) == (uids == 1)  # a range of one uid: cleared, not merely another uid
+    assert (reader_uid == writer_uid) == (uids == 1)  # a range of one uid: the same uid, still nothing
+
+
+LOCKER = KEYRINGS + """
+import errno
+
+def f():
+    key = _libc.syscall(ctypes.c_long(ADD_KEY), b"user", b"covert", b"x", ctypes.c_size_t(1), ctypes.c_long(-3))
+    added = errno.errorcode.get(ctypes.get_errno()) if key < 0 else "added"
+    # Found in review: locking its own user keyring (no write, no setattr) made it impossible to clear for the
+    # next submission of the uid; a world-readable key outlived the submission as a drop box for later ones.
+    locked = _keyctl(ctypes.c_long(5), ctypes.c_long(-4), ctypes.c_long(0x0B0B0000))  # KEYCTL_SETPERM on @u
+    return f"{added} {errno.errorcode.get(ctypes.get_errno()) if locked < 0 else 'locked'}"
+"""
+
+
+def test_submission_code_cannot_use_kernel_keys_at_all() -> None:
+    assert _told(LOCKER) == "EPERM EPERM"  # seccomp: add_key, request_key and keyctl all fail
 
 
 def test_each_submission_gets_a_fresh_uid_from_the_configured_range() -> None:

@@ -108,6 +108,47 @@ def clear_keyrings() -> dict:
     return {"cleared": True}
 
 
+# Per machine: its seccomp audit architecture, and the system calls of the kernel's key management (add_key,
+# request_key, keyctl). Keys are not namespaced: a key one submission left world-readable, or a keyring it made
+# impossible to clear, would outlive it and reach later submissions. Student code never needs them; Docker's
+# default seccomp profile refuses them too.
+KEY_SYSCALLS = {"x86_64": (0xC000003E, (248, 249, 250)), "aarch64": (0xC00000B7, (217, 218, 219)),
+                "arm64": (0xC00000B7, (217, 218, 219))}
+X32_SYSCALL_BIT = 0x40000000  # x86_64's x32 ABI: same architecture, other numbers
+PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 38, 22, 2
+SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
+BPF_LOAD_WORD, BPF_JUMP_EQUAL, BPF_JUMP_AT_LEAST, BPF_RETURN = 0x20, 0x15, 0x35, 0x06  # ld [k]; jeq/jge #k; ret #k
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockProgram(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def forbid_keyrings() -> bool:
+    """From now on, in this process and all it starts, the key management system calls fail with EPERM (and so
+    does every system call of another ABI, x32 or 32-bit, which could reach them by other numbers). A seccomp
+    filter: it cannot be removed. False where the machine is not in KEY_SYSCALLS or the kernel refuses."""
+    known = KEY_SYSCALLS.get(os.uname().machine)
+    if known is None:
+        return False
+    arch, calls = known
+    deny = 4 + len(calls) + 1  # the index of the last instruction
+    program = [(BPF_LOAD_WORD, 0, 0, 4), (BPF_JUMP_EQUAL, 0, deny - 2, arch),  # seccomp_data.arch
+               (BPF_LOAD_WORD, 0, 0, 0), (BPF_JUMP_AT_LEAST, deny - 4, 0, X32_SYSCALL_BIT)]  # seccomp_data.nr
+    program += [(BPF_JUMP_EQUAL, deny - len(program) - 1 - i, 0, call) for i, call in enumerate(calls)]
+    program += [(BPF_RETURN, 0, 0, SECCOMP_RET_ALLOW), (BPF_RETURN, 0, 0, SECCOMP_RET_ERRNO | errno.EPERM)]
+    filters = (_SockFilter * len(program))(*(_SockFilter(*instruction) for instruction in program))
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        return False
+    installed = libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(_SockProgram(len(program), filters)), 0, 0)
+    return installed == 0
+
+
 def openable(paths: list[str]) -> list[str]:
     """The paths this process can open for reading."""
     opened = []
@@ -151,6 +192,7 @@ def main(arguments: list[str]) -> None:
         return
     if header.get("clear_keyrings") and not clear_keyrings()["cleared"]:
         raise RuntimeError("the grader could not clear this sandbox uid's kernel keyrings")
+    forbid_keyrings()
     # Started with -S: labkit's folder first, then the interpreter's package folders (no .pth processing);
     # site's exit(), quit() and help() exist as in any Python session, since student code may call them.
     # (Forked by the zygote, they are there already.)
