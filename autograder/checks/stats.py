@@ -108,7 +108,7 @@ def normal_cdf(x: np.ndarray | float) -> np.ndarray:
         near = np.where(z < 8.0, _polynomial(z, _ERFC_P) / _polynomial(z, _ERFC_Q, monic=True),
                         _polynomial(z, _ERFC_R) / _polynomial(z, _ERFC_S, monic=True))
         tail = 0.5 * np.exp(-z2) * near  # Phi(-|x|)
-        tail = np.where(z < 1.0, 0.5 - 0.5 * erf, np.where(np.isinf(z), 0.0, tail))
+        tail = np.where(z < 1.0, 0.5 - 0.5 * erf, np.where(z > 40.0, 0.0, tail))  # Phi(-56) underflows anyway
         central = 0.5 + 0.5 * np.where(x < 0, -erf, erf)
     value = np.where(np.abs(x) < 1.0, central, np.where(x < 0, tail, 1.0 - tail))
     return np.where(np.isnan(x), np.nan, value)
