@@ -18,7 +18,7 @@ from autograder.labkit.plan import Status, call
 from autograder.run import sandbox
 from autograder.run.isolated import submission_salt
 from autograder.run.sandbox import BUBBLEWRAP, RLIMITS, bubblewrap_works
-from autograder.submission import NOTEBOOK, Submission
+from autograder.submission import NOTEBOOK, PYTHON, Submission
 
 INITIALIZATION = load_course().assignment("initialization")
 
@@ -251,3 +251,27 @@ def test_a_child_that_cannot_start_leaves_no_descriptor_behind(when: str, monkey
     with pytest.raises(OSError, match="no more processes"):
         grade_source(SQUARES, CHECKS)
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.parametrize("checks", ["a probe that raises", "no check at all"])
+def test_a_child_asked_for_but_never_used_leaves_nothing_behind(checks: str) -> None:
+    # The first child is asked for before the probes are made (found in review: it and its pipes leaked).
+    calls = []
+
+    def probe(g):  # a bug that shows once the grader probes for the submission (the reference's timing ran it first)
+        calls.append(g)
+        if len(calls) > 1:
+            raise RuntimeError("a bug in a check")
+        return CHECKS[0].probe(g)
+
+    broken = [Check(id="f.broken", function="f", title="f", visibility=Visibility.HIDDEN, probe=probe,
+                    verdict=CHECKS[0].verdict)]
+    grade_source(SQUARES, CHECKS[:1])  # this process's zygote, and what it holds open, exist before we count
+    before = sorted(os.listdir("/proc/self/fd"))
+    if checks == "no check at all":
+        assert grade_submission(Submission("s", Path("s.py"), PYTHON, SQUARES), "initialization", tight_course(),
+                                []).results == []
+    else:
+        with pytest.raises(RuntimeError, match="a bug in a check"):
+            grade_source(SQUARES, broken)
+    assert sorted(os.listdir("/proc/self/fd")) == before

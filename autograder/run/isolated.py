@@ -229,6 +229,17 @@ class _Session:
         """Ask for the first child now: it is set up while the caller makes the probes."""
         self.starting = self._ask()
 
+    def close(self) -> None:
+        """Let go of a child asked for and never sent its request (making the probes failed, or there was no
+        check): our pipe ends closed, the child killed once it runs."""
+        starting, self.starting = self.starting, None
+        if starting is None:
+            return
+        for fd in (starting.request_read, starting.request_write, starting.result_read, starting.result_write):
+            os.close(fd)
+        with contextlib.suppress(Exception):  # it may never have started: nothing is left to kill then
+            starting.wait().kill()
+
     def run(self, header: str, probes: list[tuple[Check, Probe]]) -> list[Result]:
         """Run every probe's plan on the code the header holds; one result per probe, in order."""
         self.header, self.probes = header, probes
@@ -292,7 +303,7 @@ class _Session:
             os.close(starting.result_write)
         try:
             request = "\n".join([self.header, *(self.plans[i] for i in pending)]).encode()
-            _send(starting.request_write, request, self.load_timeout)
+            _send(starting.request_write, request, min(self.load_timeout, max(self._left(), 0.0)))
             return child, _Channel(starting.result_read, child.pidfd())
         except BaseException:  # never leave a started child, or our end of its channel, behind
             child.kill()
@@ -410,11 +421,12 @@ def grade_isolated(submission: Submission, assignment: Assignment, course: Cours
     with confine(level, course.grading) as box, tempfile.TemporaryFile() as output:
         _ensure_hidden(box, course, submission, private)
         session = _Session(box, course.grading, output, load_timeout, timeouts)
-        session.begin()  # the child is set up (a zygote's fork waits on the kernel) while the probes are made
-        probes = [(check, check.probe(check_seed(check.id, salt))) for check in checks]
-        # A uid of its own: empty its keyrings before any code runs (the last submission of this uid left them).
-        header = plain.dumps({**request, "clear_keyrings": box.uid is not None})
-        results = session.run(header, probes)
+        with contextlib.closing(session):
+            session.begin()  # the child is set up (a zygote's fork waits on the kernel) while the probes are made
+            probes = [(check, check.probe(check_seed(check.id, salt))) for check in checks]
+            # A uid of its own: empty its keyrings before any code runs (the last submission of this uid left them).
+            header = plain.dumps({**request, "clear_keyrings": box.uid is not None})
+            results = session.run(header, probes)
         printed = session.printed(course.grading.output_kb)
     points = {r.check_id: round(max_points[r.check_id] * r.score, 6) for r in results}
     # Isolation warnings are for the instructor's log only: students never see them.
