@@ -275,3 +275,18 @@ def test_a_child_asked_for_but_never_used_leaves_nothing_behind(checks: str) -> 
         with pytest.raises(RuntimeError, match="a bug in a check"):
             grade_source(SQUARES, broken)
     assert sorted(os.listdir("/proc/self/fd")) == before
+
+
+@pytest.mark.parametrize(("limits", "again"), [((1.0, 1.0), Status.TIMEOUT), ((1.0, 4.0), Status.PASSED)],
+                         ids=["the same limit: not run", "a longer limit: run"])
+def test_a_slow_function_is_tried_again_only_by_a_check_that_allows_it_longer(limits: tuple[float, float],
+                                                                             again: Status) -> None:
+    from autograder.run.isolated import grade_isolated
+
+    slow = "import time\ndef g(x):\n    time.sleep(2)\n    return x * x\n"  # finite, but slower than 1 s
+    checks = [CHECKS[1], replace(CHECKS[1], id="g.again")]
+    course = tight_course(checks=checks)
+    submission = Submission("s", Path("s.py"), PYTHON, slow)
+    graded = grade_isolated(submission, course.assignment("initialization"), course, checks,
+                            dict(zip(["g.value", "g.again"], limits, strict=True)))
+    assert _statuses(graded) == {"g.value": Status.TIMEOUT, "g.again": again}

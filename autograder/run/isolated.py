@@ -205,9 +205,9 @@ def _functions_called(plan: list[dict]) -> frozenset[str]:
 class _Session:
     """One submission's children, one after another, until every check has a result.
 
-    After a check times out, later checks whose plans call all the functions its plan called are not run
-    (they would hang the same way): one infinite loop costs one timeout, not one per check. All children
-    together get `budget` seconds of wall time; checks left when it is spent are not run.
+    After a check times out, later checks whose plans call all the functions its plan called, with no longer a
+    limit, are not run (they would hang the same way): one infinite loop costs one timeout, not one per check.
+    All children together get `budget` seconds of wall time; checks left when it is spent are not run.
     """
 
     def __init__(self, box: Confinement, grading: Grading, output: BinaryIO, load_timeout: float,
@@ -264,10 +264,13 @@ class _Session:
         return channel.read_line(min(timeout, max(self._left(), 0.0)))
 
     def _skip_hung(self, pending: list[int]) -> list[int]:
-        """Fill in the pending checks that would call what already hung; return the others."""
+        """Fill in the pending checks that would call what already hung (within a limit no longer than theirs: a
+        slow function may still finish in a check that allows it more time); return the others."""
         kept = []
         for i in pending:
-            cause = next((h for h in self.hung if self.calls[h] <= self.calls[i]), None)
+            limit = self.timeouts[self.probes[i][0].id]
+            cause = next((h for h in self.hung if self.calls[h] <= self.calls[i]
+                          and self.timeouts[self.probes[h][0].id] >= limit), None)
             if cause is None:
                 kept.append(i)
                 continue
