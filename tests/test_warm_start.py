@@ -6,6 +6,7 @@ Every attack proves that it ran: the first child reads back, inside itself, what
 import os
 import select
 import signal
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -263,3 +264,26 @@ def test_warm_and_cold_children_report_alike(warm_start: bool) -> None:
     told = grade_source("import os\ndef f():\n    return repr((os.getpid(), os.getcwd(), os.listdir('/tmp')))\n",
                         [_text_check("f")], warm_start=warm_start).results[0].feedback
     assert eval(told) == (2, "/tmp", [])  # pid 2 of its own namespace, in its own empty /tmp
+
+
+def test_a_zygote_that_died_and_cannot_start_again_gives_a_cold_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    class DeadZygote:
+        def alive(self) -> bool:
+            return False
+
+    def gone() -> warm.Forked:
+        raise warm.ZygoteGone("died while setting the child up")
+
+    monkeypatch.setattr(sandbox, "_ask_zygote", lambda box, grading, fds: None)  # no zygote starts any more
+    grading = tight_course().grading
+    with confine(BUBBLEWRAP, grading) as box, tempfile.TemporaryFile() as output:
+        request_read, request_write = os.pipe()
+        result_read, result_write = os.pipe()
+        try:
+            child = sandbox._warm_child(box, grading, [request_read, result_write, output.fileno()],
+                                        (DeadZygote(), gone))
+            assert isinstance(child.process, subprocess.Popen)  # started cold, as if warm start were off
+            child.kill()
+        finally:
+            for fd in (request_read, request_write, result_read, result_write):
+                os.close(fd)

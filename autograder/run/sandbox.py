@@ -446,12 +446,18 @@ def begin_child(box: Confinement, grading: Grading, stdin_fd: int, result_fd: in
     """start_child in two halves: this one asks for the child, the function it returns waits until it runs.
     In between, the caller may work (e.g. make the probes) while a zygote sets the child up; it keeps the
     descriptors open until the wait has returned. A cold child starts here, and the wait returns it."""
+    fds = [stdin_fd, result_fd, output_fd]
     if box.level == BUBBLEWRAP and box.uid is not None and grading.warm_start:
-        forking = _fork_child(box, grading, [stdin_fd, result_fd, output_fd])
-        if forking is not None:
-            # The watchdog counts the submission's uid: the zygote's forks above it are the grader's.
-            return lambda: Child(forking(), box, None, None if box.cgroup is not None else
-                                 Watchdog(None, box.uid, grading.memory_mb * 2**20))
+        asked = _ask_zygote(box, grading, fds)
+        if asked is not None:
+            return lambda: _warm_child(box, grading, fds, asked)
+    child = _cold_child(box, grading, fds)
+    return lambda: child
+
+
+def _cold_child(box: Confinement, grading: Grading, fds: list[int]) -> Child:
+    """The child program in a new interpreter (in a new bubblewrap sandbox at that level)."""
+    stdin_fd, result_fd, output_fd = fds
     command, env, workdir = _command(box)
     # -S skips site's .pth processing (~30 ms a child): the child puts the package folders on sys.path itself.
     command += [str(result_fd), *limits_for(grading, box.uid).argv(), *package_dirs()]
@@ -463,8 +469,7 @@ def begin_child(box: Confinement, grading: Grading, stdin_fd: int, result_fd: in
             shutil.rmtree(workdir, ignore_errors=True)
         raise
     watchdog = None if box.cgroup is not None else Watchdog(process.pid, box.uid, grading.memory_mb * 2**20)
-    child = Child(process, box, workdir, watchdog)
-    return lambda: child
+    return Child(process, box, workdir, watchdog)
 
 
 def _zygote_command() -> list[str]:
@@ -473,50 +478,58 @@ def _zygote_command() -> list[str]:
             f"{RUNTIME_INSIDE}/{ZYGOTE.name}", *package_dirs()]
 
 
-def _fork_child(box: Confinement, grading: Grading, fds: list[int]) -> Callable[[], warm.Forked] | None:
-    """Ask this process's zygote (started, or started again, as needed) for a child; None where none starts.
-    Returns the wait for the child: a zygote that died since its last fork is started again, once."""
+_Asked = tuple[warm.Zygote, Callable[[], warm.Forked]]  # a zygote, and the wait for the child asked of it
+
+
+def _ask_zygote(box: Confinement, grading: Grading, fds: list[int]) -> _Asked | None:
+    """Ask this process's zygote (started, or started again, as needed) for a child; None where none starts."""
     assert box.uid is not None
+    zygote = warm.zygote(_zygote_command(), {**BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "PWD": "/tmp"})
+    if zygote is None:
+        return None
     request = {"uid": box.uid, "scratch_mb": SCRATCH_MB,
                "arguments": [*limits_for(grading, box.uid).argv(), *package_dirs()]}
-    env = {**BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "PWD": "/tmp"}
+    procs = [] if box.cgroup is None else [os.open(p, os.O_WRONLY | os.O_CLOEXEC) for p in box.cgroup.procs_files]
+    try:
+        return zygote, zygote.fork(request, [*fds, *procs])
+    except warm.ZygoteGone as error:  # said by the wait, where a dead zygote is started again
+        return zygote, _raising(error)
+    finally:
+        for fd in procs:
+            os.close(fd)
 
-    def ask() -> tuple[warm.Zygote, Callable[[], warm.Forked]] | None:
-        zygote = warm.zygote(_zygote_command(), env)
-        if zygote is None:
-            return None
-        procs = [] if box.cgroup is None else [os.open(p, os.O_WRONLY | os.O_CLOEXEC) for p in box.cgroup.procs_files]
-        try:
-            return zygote, zygote.fork(request, [*fds, *procs])
-        except warm.ZygoteGone:
-            return zygote, _gone
-        finally:
-            for fd in procs:
-                os.close(fd)
 
-    first = ask()
-    if first is None:
-        return None
-
+def _raising(error: Exception) -> Callable[[], warm.Forked]:
     def wait() -> warm.Forked:
-        asked = first
-        for attempt in range(2):
-            zygote, forked = asked
-            try:
-                return forked()
-            except warm.ZygoteGone as error:
-                if zygote.alive():
-                    raise SandboxUnavailableError(f"the warm-start sandbox could not set a child up: {error}") \
-                        from None
-            if attempt == 0:
-                asked = ask() or (zygote, _gone)
-        raise SandboxUnavailableError("the warm-start zygote died twice in a row")
+        raise error
 
     return wait
 
 
-def _gone() -> warm.Forked:
-    raise warm.ZygoteGone("the zygote is gone")
+def _warm_child(box: Confinement, grading: Grading, fds: list[int], asked: _Asked) -> Child:
+    """The child the zygote forked. A zygote that died since its last fork is started again and asked once more;
+    where none starts any more, the child starts cold."""
+    zygote, forked = asked
+    for attempt in (1, 2):
+        try:
+            process = forked()
+            break
+        except warm.ZygoteGone as error:
+            if zygote.alive():
+                raise SandboxUnavailableError(f"the warm-start sandbox could not set a child up: {error}") from None
+            if attempt == 2:
+                raise SandboxUnavailableError("the warm-start zygote died twice in a row") from None
+        again = _ask_zygote(box, grading, fds)
+        if again is None:
+            return _cold_child(box, grading, fds)
+        zygote, forked = again
+    try:  # the watchdog counts the submission's uid: the zygote's forks above it are the grader's
+        watchdog = None if box.cgroup is not None else Watchdog(None, box.uid, grading.memory_mb * 2**20)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return Child(process, box, None, watchdog)
 
 
 def run_helper(box: Confinement, grading: Grading, request: dict, timeout: float) -> dict:
