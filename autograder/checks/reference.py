@@ -7,6 +7,7 @@ course.toml: whoever builds the checks passes the assignment's reference path in
 """
 
 import sys
+import threading
 import types
 import warnings
 from dataclasses import dataclass
@@ -18,6 +19,10 @@ import numpy as np
 
 from .. import labkit
 from ..labkit.plan import Step, execute
+
+# A plan's fake steps replace functions in the module it runs against until the plan ends: one plan at a time per
+# process, so that a verdict in another thread (a Dask worker with several threads) never sees a fake.
+PLAN_LOCK = threading.RLock()
 
 
 def _ensure_importable(folder: Path) -> None:
@@ -66,7 +71,8 @@ class Solution:
 
     def run(self, plan: list[Step]) -> dict[str, Any]:
         """The values the reference gives for a plan; raises if the reference itself fails it."""
-        observation = execute(plan, vars(self.module))
+        with PLAN_LOCK:
+            observation = execute(plan, vars(self.module))
         if observation["failure"] is not None:
             raise RuntimeError(f"the reference failed a probe: {observation['failure']['message']}")
         return observation["values"]
@@ -76,4 +82,5 @@ def run_quietly(plan: list[Step], module: types.ModuleType) -> dict[str, Any]:
     """Execute a plan against a (mutated) module; its overflow warnings are expected, not news."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        return execute(plan, vars(module))
+        with PLAN_LOCK:
+            return execute(plan, vars(module))
