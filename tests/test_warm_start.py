@@ -287,3 +287,9 @@ def test_a_zygote_that_died_and_cannot_start_again_gives_a_cold_child(monkeypatc
         finally:
             for fd in (request_read, request_write, result_read, result_write):
                 os.close(fd)
+
+
+def test_a_zygote_stopped_by_another_thread_still_says_why_a_fork_failed() -> None:
+    zygote = warm.Zygote(sandbox._zygote_command(), {**sandbox.BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp"})
+    zygote.stop()  # as a thread that found it dead does before starting another
+    assert zygote._said() == "no message"  # not ValueError: the failing fork is reported as ZygoteGone

@@ -97,8 +97,13 @@ class Zygote:
         ours.settimeout(None)
 
     def _said(self) -> str:
-        self.errors.seek(0)
-        return self.errors.read(2000).decode(errors="replace").strip() or "no message"
+        """What the zygote wrote to its error log; "no message" once another thread has stopped it (a Dask worker's
+        thread restarting a dead zygote closes the log while this one still reports the death)."""
+        try:
+            self.errors.seek(0)
+            return self.errors.read(2000).decode(errors="replace").strip() or "no message"
+        except ValueError:  # I/O operation on a closed file
+            return "no message"
 
     def alive(self) -> bool:
         return self.process.poll() is None
