@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from clock import median_seconds  # noqa: E402
 from conftest import reference_source  # noqa: E402
 
 from autograder.course import load_course  # noqa: E402
@@ -34,15 +35,6 @@ from autograder.run.sandbox import package_dirs  # noqa: E402
 from autograder.submission import PYTHON, Submission  # noqa: E402
 
 STUB = "def initialize_zeros(layer_dims):\n    raise NotImplementedError()\n"
-
-
-def _median_seconds(action, runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -56,11 +48,11 @@ def main() -> None:
 
     grade(reference_source())  # warm the parent: imports, scipy, the reference module
     dirs = package_dirs()
-    bare = _median_seconds(lambda: subprocess.run([sys.executable, "-I", "-S", "-c", "pass"], check=True), runs)
-    numpy_start = _median_seconds(lambda: subprocess.run(
+    bare = median_seconds(lambda: subprocess.run([sys.executable, "-I", "-S", "-c", "pass"], check=True), runs)
+    numpy_start = median_seconds(lambda: subprocess.run(
         [sys.executable, "-I", "-S", "-c", f"import sys; sys.path += {dirs!r}; import numpy"], check=True), runs)
     numpy_import = numpy_start - bare
-    stub = _median_seconds(lambda: grade(STUB), runs)
+    stub = median_seconds(lambda: grade(STUB), runs)
     totals, student = [], []
     for _ in range(runs):
         start = time.perf_counter()

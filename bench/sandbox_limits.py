@@ -14,9 +14,7 @@ Prints a table and writes it to bench/results/sandbox_limits.txt. Numbers, not a
 """
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import numpy as np  # noqa: E402
+from clock import median_seconds, seconds  # noqa: E402
 from grading_helpers import grade_source, tight_course  # noqa: E402
 
 from autograder.checks import assignment_checks  # noqa: E402
@@ -44,16 +43,6 @@ def _check(function: str) -> Check:
                  visibility=Visibility.HIDDEN, probe=probe, verdict=verdict)
 
 
-def _seconds(action) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
-
-
-def _median(action, runs: int) -> float:
-    return statistics.median(_seconds(action) for _ in range(runs))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=9)
@@ -63,8 +52,8 @@ def main() -> None:
     crashing = [_check(f"f{i}") for i in range(args.checks)]
     attack = "import time\ntime.sleep(1.0)\n" + "".join(f"def f{i}(x):\n    import os\n    os._exit(3)\n"
                                                         for i in range(args.checks))
-    unbounded = _seconds(lambda: grade_source(attack, crashing, submission_timeout_seconds=10_000.0))
-    bounded = _seconds(lambda: grade_source(attack, crashing, submission_timeout_seconds=6.0))
+    unbounded = seconds(lambda: grade_source(attack, crashing, submission_timeout_seconds=10_000.0))
+    bounded = seconds(lambda: grade_source(attack, crashing, submission_timeout_seconds=6.0))
 
     course = load_course()
     grading, checks = course.grading, len(assignment_checks(course.assignment()))
@@ -74,7 +63,7 @@ def main() -> None:
     three = [_check(name) for name in ("f", "g", "h")]
     good = "def f(x):\n    return x\n\ndef g(x):\n    return x\n\ndef h(x):\n    return x\n"
     grade_source(good, three)  # warm: runtime copy, bubblewrap test
-    whole = _median(lambda: grade_source(good, three), args.runs)
+    whole = median_seconds(lambda: grade_source(good, three), args.runs)
     tight = tight_course().grading
     level, _ = sandbox.resolve_level("auto")
 
@@ -82,7 +71,7 @@ def main() -> None:
         with sandbox.confine(level, tight):
             pass
 
-    confined = _median(confinement_only, args.runs)
+    confined = median_seconds(confinement_only, args.runs)
     group = sandbox.make_cgroup("autograder-bench", 2**28, 8)
     guard = f"cgroup v{group.version}" if group is not None else "watchdog (no cgroup can be made here)"
     if group is not None:

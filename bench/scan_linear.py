@@ -16,12 +16,12 @@ import json
 import re
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from clock import best_seconds  # noqa: E402
 
 from autograder.course import load_course  # noqa: E402
 from autograder.submission import load_file  # noqa: E402
@@ -30,15 +30,6 @@ SIZES = (10_000, 100_000, 1_000_000)
 OLD_SIZES = (3_000, 10_000, 30_000)
 OLD_SCAN = re.compile(r"^\s*def\s+backward\s*\(", re.MULTILINE)  # a graded function the file does not define
 CODE = "def initialize_he(layer_dims, rng=None):\n    return helper(layer_dims)\n"
-
-
-def best_of(action: Callable[[], object], runs: int = 3) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def notebook(blank: str) -> str:
@@ -60,14 +51,14 @@ def main() -> None:
             python.write_text("\n" * n + CODE)
             ipynb.write_text(notebook("\n" * n))
             assert load_file(python, assignment).error is None and load_file(ipynb, assignment).error is None
-            py_seconds = best_of(lambda p=python: load_file(p, assignment))
-            nb_seconds = best_of(lambda p=ipynb: load_file(p, assignment))
+            py_seconds = best_seconds(lambda p=python: load_file(p, assignment))
+            nb_seconds = best_seconds(lambda p=ipynb: load_file(p, assignment))
             rows.append(f"{n:>12,}  {py_seconds:>8.3f}s  {nb_seconds:>10.3f}s")
     rows += ["", "before: the old .py scan (a regex whose `\\s*` spans newlines)",
              f"{'blank lines':>12}  {'seconds':>9}"]
     for n in OLD_SIZES:
         source = "\n" * n + CODE
-        rows.append(f"{n:>12,}  {best_of(lambda s=source: OLD_SCAN.search(s), 1):>8.3f}s")
+        rows.append(f"{n:>12,}  {best_seconds(lambda s=source: OLD_SCAN.search(s), 1):>8.3f}s")
     table = "\n".join(rows)
     print(table)
     out = ROOT / "bench" / "results" / "scan_linear.txt"

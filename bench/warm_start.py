@@ -18,17 +18,16 @@ import json
 import os
 import select
 import shutil
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from clock import median_seconds  # noqa: E402
 from conftest import reference_source  # noqa: E402
 
 from autograder.bulk import grade_batch  # noqa: E402
@@ -40,15 +39,6 @@ from autograder.submission import PYTHON, Submission, release_preamble  # noqa: 
 
 STUB = "def initialize_zeros(layer_dims):\n    raise NotImplementedError()\n"
 RESULTS = ROOT / "bench" / "results" / "warm_start.txt"
-
-
-def _median(action: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _with_warm(course: Course, warm_start: bool) -> Course:
@@ -74,7 +64,7 @@ def child_cost(course: Course, runs: int) -> float:
     """Median seconds of one child."""
     with sandbox.confine(sandbox.BUBBLEWRAP, course.grading) as box:
         one_child(course, box)  # the zygote's start is measured apart
-        return _median(lambda: one_child(course, box), runs)
+        return median_seconds(lambda: one_child(course, box), runs)
 
 
 def grading_costs(course: Course, runs: int) -> tuple[float, float]:
@@ -83,7 +73,7 @@ def grading_costs(course: Course, runs: int) -> tuple[float, float]:
         grade_submission(Submission("bench", Path("bench.py"), PYTHON, source), "initialization", course)
 
     grade(reference_source())
-    return _median(lambda: grade(STUB), runs), _median(lambda: grade(reference_source()), runs)
+    return median_seconds(lambda: grade(STUB), runs), median_seconds(lambda: grade(reference_source()), runs)
 
 
 def zygote_start(runs: int) -> float:
@@ -91,7 +81,7 @@ def zygote_start(runs: int) -> float:
     def start() -> None:
         warm.Zygote(sandbox._zygote_command(), {**sandbox.BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp"}).stop()
 
-    return _median(start, runs)
+    return median_seconds(start, runs)
 
 
 def batch_wall(course: Course, copies: int) -> float:
