@@ -4,17 +4,16 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import exec_submission, reference_source
-from grading_helpers import grade_source, tight_course
+from grading_helpers import grade_source, tight_course, value_check
 
 from autograder.checks import assignment_checks
 from autograder.course import load_course
 from autograder.grading import grade_submission
-from autograder.labkit.framework import Check, Probe, Verdict, Visibility
+from autograder.labkit.framework import Check, Visibility
 from autograder.labkit.inprocess import run_checks
-from autograder.labkit.plan import Status, call
+from autograder.labkit.plan import Status
 from autograder.run import sandbox
 from autograder.run.isolated import submission_salt
 from autograder.run.sandbox import BUBBLEWRAP, RLIMITS, bubblewrap_works
@@ -26,21 +25,7 @@ LEVELS = [BUBBLEWRAP, RLIMITS]
 pytestmark = pytest.mark.filterwarnings("ignore:weaker isolation")
 
 
-def _value_check(function: str, argument: float, expected: float) -> Check:
-    """A check that `function(argument)` returns `expected`."""
-
-    def probe(_: np.random.Generator) -> Probe:
-        return Probe([call("r", function, argument, returns="float")], {"expected": expected})
-
-    def verdict(values: dict, p: Probe) -> Verdict:
-        ok = values["r"] == p.context["expected"]
-        return Verdict(1.0 if ok else 0.0, "" if ok else f"got {values['r']}")
-
-    return Check(id=f"{function}.value", function=function, title=f"{function} is right",
-                 visibility=Visibility.HIDDEN, probe=probe, verdict=verdict)
-
-
-CHECKS = [_value_check("f", 3.0, 9.0), _value_check("g", 2.0, 4.0), _value_check("h", 5.0, 25.0)]
+CHECKS = [value_check("f", 3.0, 9.0), value_check("g", 2.0, 4.0), value_check("h", 5.0, 25.0)]
 SQUARES = "def f(x):\n    return x * x\n\ndef h(x):\n    return x * x\n"
 
 

@@ -6,23 +6,22 @@ Every attack test proves that the attack really ran: a control run in which it s
 inside the attacking submission and reported through a check's value.
 """
 
+import ctypes
 import os
 import platform
 import stat
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
-from grading_helpers import grade_source, tight_course
+from grading_helpers import grade_source, text_check, tight_course, value_check
 from test_gradescope import CORRECT, assert_grader_failed, broken_bundle, bundle, run_autograder  # noqa: F401
 
 from autograder.course import COURSE_FILE, Grading
-from autograder.labkit.framework import Check, Probe, Verdict, Visibility
-from autograder.labkit.plan import Status, call
+from autograder.labkit.plan import Status
 from autograder.run import sandbox
 from autograder.run.memory import make_cgroup
 from autograder.run.sandbox import RLIMITS, SandboxUnavailableError, confine, exposed_secrets
@@ -33,36 +32,9 @@ pytestmark = [pytest.mark.filterwarnings("ignore:weaker isolation"),
 OUT_OF_MEMORY = "ran out of memory (limit 512 MB for all its processes together)"
 
 
-def _value_check(function: str, argument: float, expected: float) -> Check:
-    """A check that `function(argument)` returns `expected`; its feedback says what came back."""
-
-    def probe(_: np.random.Generator) -> Probe:
-        return Probe([call("r", function, argument, returns="float")], {"expected": expected})
-
-    def verdict(values: dict, p: Probe) -> Verdict:
-        ok = values["r"] == p.context["expected"]
-        return Verdict(1.0 if ok else 0.0, "" if ok else f"got {values['r']}")
-
-    return Check(id=f"{function}.value", function=function, title=f"{function} is right",
-                 visibility=Visibility.HIDDEN, probe=probe, verdict=verdict)
-
-
-def _text_check(function: str) -> Check:
-    """A check whose feedback is the string `function()` returns (what the code saw inside the sandbox)."""
-
-    def probe(_: np.random.Generator) -> Probe:
-        return Probe([call("r", function, returns="str")])
-
-    def verdict(values: dict, _: Probe) -> Verdict:
-        return Verdict(0.0, values["r"])
-
-    return Check(id=f"{function}.text", function=function, title=function,
-                 visibility=Visibility.HIDDEN, probe=probe, verdict=verdict)
-
-
 def _told(source: str, **grading: object) -> str:
     """What f() returned inside the sandbox."""
-    return grade_source(source, [_text_check("f")], **grading).results[0].feedback
+    return grade_source(source, [text_check("f")], **grading).results[0].feedback
 
 
 # --- one memory limit for all of a submission's processes -------------------------------------------------------
@@ -95,7 +67,7 @@ def f(mb):
     alive = all(os.waitpid(pid, os.WNOHANG) == (0, 0) for pid in children)
     return float(held if alive else -held)
 """
-HOARDED = _value_check("f", 150.0, 4.0)  # passes only if four processes held 150 MB each at once
+HOARDED = value_check("f", 150.0, 4.0)  # passes only if four processes held 150 MB each at once
 
 
 @pytest.fixture(params=["live", "watchdog"])
@@ -139,7 +111,7 @@ SLEEP_AND_CRASH = "import time\ntime.sleep(1.0)\n" + "".join(
 
 
 def test_reloads_cannot_multiply_the_time_budget() -> None:
-    checks = [_value_check(f"f{i}", 1.0, 1.0) for i in range(8)]
+    checks = [value_check(f"f{i}", 1.0, 1.0) for i in range(8)]
     graded = grade_source(SLEEP_AND_CRASH, checks, submission_timeout_seconds=4.0)
     crashed = [r for r in graded.results if r.status == Status.CRASHED]
     spent = [r for r in graded.results if r.status == Status.TIMEOUT]
@@ -151,7 +123,7 @@ def test_reloads_cannot_multiply_the_time_budget() -> None:
 
 
 def test_a_load_that_outlasts_the_budget_is_cut_by_it() -> None:
-    graded = grade_source("import time\ntime.sleep(60)\n", [_value_check("f", 1.0, 1.0)],
+    graded = grade_source("import time\ntime.sleep(60)\n", [value_check("f", 1.0, 1.0)],
                           load_timeout_seconds=30.0, submission_timeout_seconds=2.0)
     assert graded.results[0].status == Status.TIMEOUT
     assert graded.results[0].feedback == "loading your code timed out: the submission used its whole time budget " \
@@ -201,24 +173,45 @@ def read():
         _keyctl(ctypes.c_long(8), ctypes.c_long(ring), ctypes.c_long(-3))  # KEYCTL_LINK
     return f"uid {{os.getuid()}}: " + ", ".join(f"{{name}}={{_read(ring)}}" for name, ring in _rings().items())
 """
-WRITER = KEYRINGS + "\ndef f():\n    write()\n    return read()\n"
-READER = KEYRINGS + "\ndef f():\n    return read()\n"
-NOTHING = "user=None, user session=None, session=None, persistent=None"
+UID = 2_000_012_345  # a range of this one uid: every submission graded with it runs as it
 
 
-def _uid_and_keys(told: str) -> tuple[str, str]:
-    uid, _, keys = told.partition(": ")
-    return uid, keys
+def _as_uid(uid: int, keyring_call: Callable[[ctypes.CDLL], bool]) -> bool:
+    """Whether `keyring_call(libc)` holds in a process of `uid` that this (root) process forks, outside any sandbox:
+    the view of another program of the machine that runs as that uid."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.syscall.restype = ctypes.c_long
+            os._exit(0 if keyring_call(libc) else 1)
+        finally:
+            os._exit(2)
+    return os.waitpid(pid, 0)[1] == 0
 
 
-@pytest.mark.parametrize("uids", [65_536, 1], ids=["fresh uid", "the same uid again"])
-def test_a_key_left_in_a_kernel_keyring_never_reaches_the_next_submission(uids: int) -> None:
-    grading = {"sandbox_uid_base": 2_000_012_345, "sandbox_uid_count": uids}
-    writer_uid, written = _uid_and_keys(_told(WRITER, **grading))
-    assert written == NOTHING  # key management is refused to submission code: no keyring holds its key
-    reader_uid, seen = _uid_and_keys(_told(READER, **grading))  # graded next, by the same process
-    assert seen == NOTHING
-    assert (reader_uid == writer_uid) == (uids == 1)  # a range of one uid: the same uid, still nothing
+def _planted(libc: ctypes.CDLL) -> bool:  # KEYCTL_SEARCH of the user keyring (-4) for the planted key
+    return libc.syscall(ctypes.c_long(_CALLS[1]), ctypes.c_long(10), ctypes.c_long(-4), b"user", b"planted",
+                        ctypes.c_long(0)) >= 0
+
+
+def _plant(libc: ctypes.CDLL) -> bool:  # add_key into the user keyring
+    return libc.syscall(ctypes.c_long(_CALLS[0]), b"user", b"planted", b"full marks", ctypes.c_size_t(10),
+                        ctypes.c_long(-4)) >= 0
+
+
+def test_a_key_in_the_sandbox_uids_keyring_is_gone_before_a_submission_of_that_uid_runs() -> None:
+    # Submission code cannot add keys (below), but what a uid's keyrings hold outlives its processes: they are
+    # emptied before any submission's code runs, whoever left a key there (a grader killed mid-way, another
+    # program, a machine where the filter cannot be installed).
+    assert _as_uid(UID, _plant) and _as_uid(UID, _planted)
+    graded = grade_source("def f(x):\n    return x\n", [value_check("f", 1.0, 1.0)], sandbox_uid_base=UID,
+                          sandbox_uid_count=1)
+    assert graded.results[0].status == Status.PASSED
+    assert not _as_uid(UID, _planted)
 
 
 LOCKER = KEYRINGS + """
@@ -270,14 +263,14 @@ def test_a_uid_range_that_overlaps_the_machines_ids_is_refused(tmp_path: Path) -
 ])
 @pytest.mark.parametrize("level", ["bubblewrap", RLIMITS])
 def test_an_exit_code_above_128_is_not_read_as_a_signal(level: str, body: str, words: str) -> None:
-    result = grade_source(f"def f(x):\n    {body}\n", [_value_check("f", 1.0, 1.0)], isolation=level).results[0]
+    result = grade_source(f"def f(x):\n    {body}\n", [value_check("f", 1.0, 1.0)], isolation=level).results[0]
     assert result.status == Status.CRASHED and words in result.feedback, result.feedback
 
 
 def test_a_fork_that_exits_does_not_speak_for_the_child() -> None:
     source = "import os\ndef f(x):\n    pid = os.fork()\n    if pid == 0:\n        os._exit(7)\n" \
              "    return float(os.waitpid(pid, 0)[1] >> 8)\n"
-    result = grade_source(source, [_value_check("f", 1.0, 7.0)]).results[0]
+    result = grade_source(source, [value_check("f", 1.0, 7.0)]).results[0]
     assert result.status == Status.PASSED, result.feedback
 
 

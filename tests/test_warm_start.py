@@ -14,8 +14,8 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from grading_helpers import grade_source, tight_course
-from test_sandbox_limits import KEYRINGS, _text_check, _value_check
+from grading_helpers import grade_source, text_check, tight_course, value_check
+from test_sandbox_limits import KEYRINGS
 
 from autograder.labkit import plain
 from autograder.labkit.plan import Status, call
@@ -187,7 +187,7 @@ def f():
     keys = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs")
     return repr(([status[k] for k in keys], [_target(fd) for fd in sorted(os.listdir("/proc/self/fd"), key=int)]))
 """
-    capabilities, targets = eval(grade_source(source, [_text_check("f")]).results[0].feedback)
+    capabilities, targets = eval(grade_source(source, [text_check("f")]).results[0].feedback)
     assert capabilities == ["0000000000000000"] * 5 + ["1"]
     # stdin (/dev/null once loaded), the output file twice, the result pipe, the child's /dev/null, listdir's own
     assert [t.split(":")[0] for t in targets] == ["/dev/null", targets[1], targets[1], "pipe", "/dev/null", "closed"]
@@ -196,7 +196,7 @@ def f():
 
 def test_the_zygote_never_holds_a_submission() -> None:
     marker = f"covert-{uuid.uuid4().hex}"
-    graded = grade_source(f"def f():\n    return {marker!r}\n", [_text_check("f")])
+    graded = grade_source(f"def f():\n    return {marker!r}\n", [text_check("f")])
     assert graded.results[0].feedback == marker  # the child had it
     zygote = warm.zygote(sandbox._zygote_command(), {})
     assert zygote is not None
@@ -241,7 +241,7 @@ def _memory_of(pid: int) -> bytes:
 
 
 def test_a_dead_zygote_is_replaced() -> None:
-    check = _value_check("f", 2.0, 4.0)
+    check = value_check("f", 2.0, 4.0)
     source = "def f(x):\n    return x * x\n"
     assert grade_source(source, [check]).results[0].status == Status.PASSED
     old = warm.zygote(sandbox._zygote_command(), {})
@@ -255,14 +255,14 @@ def test_a_dead_zygote_is_replaced() -> None:
 
 @pytest.mark.parametrize("warm_start", [True, False])
 def test_warm_and_cold_children_report_alike(warm_start: bool) -> None:
-    crash = grade_source("def f(x):\n    import os\n    os._exit(130)\n", [_value_check("f", 1.0, 1.0)],
+    crash = grade_source("def f(x):\n    import os\n    os._exit(130)\n", [value_check("f", 1.0, 1.0)],
                          warm_start=warm_start).results[0]
     assert crash.status == Status.CRASHED and "os._exit(130) (exit code 130)" in crash.feedback
     killed = grade_source("def f(x):\n    import os, signal\n    os.kill(os.getpid(), signal.SIGTERM)\n",
-                          [_value_check("f", 1.0, 1.0)], warm_start=warm_start).results[0]
+                          [value_check("f", 1.0, 1.0)], warm_start=warm_start).results[0]
     assert killed.status == Status.CRASHED and "was killed by signal SIGTERM" in killed.feedback
     told = grade_source("import os\ndef f():\n    return repr((os.getpid(), os.getcwd(), os.listdir('/tmp')))\n",
-                        [_text_check("f")], warm_start=warm_start).results[0].feedback
+                        [text_check("f")], warm_start=warm_start).results[0].feedback
     assert eval(told) == (2, "/tmp", [])  # pid 2 of its own namespace, in its own empty /tmp
 
 
