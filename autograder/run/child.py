@@ -95,8 +95,9 @@ def own_session_keyring() -> None:
             raise
 
 
-def clear_keyrings() -> dict:
-    """Empty every keyring that outlives a process of this uid (the user, user-session and persistent ones)."""
+def clear_keyrings() -> None:
+    """Empty every keyring that outlives a process of this uid (the user, user-session and persistent ones);
+    raises RuntimeError if one cannot be emptied."""
     clear = [lambda: KEY_SPEC_USER_KEYRING, lambda: KEY_SPEC_USER_SESSION_KEYRING,
              lambda: keyctl(KEYCTL_GET_PERSISTENT, -1, KEY_SPEC_SESSION_KEYRING)]
     for keyring in clear:
@@ -104,8 +105,7 @@ def clear_keyrings() -> dict:
             keyctl(KEYCTL_CLEAR, keyring())
         except OSError as error:
             if error.errno not in NO_KEYRINGS:
-                return {"cleared": False, "error": str(error)}
-    return {"cleared": True}
+                raise RuntimeError(f"the grader could not clear this sandbox uid's kernel keyrings: {error}") from None
 
 
 # Per machine: its seccomp audit architecture, and the system calls of the kernel's key management (add_key,
@@ -190,8 +190,8 @@ def main(arguments: list[str]) -> None:
         answer = {"opened": openable(header["paths"])}
         os.write(result_fd, (json.dumps(answer) + "\n").encode())
         return
-    if header.get("clear_keyrings") and not clear_keyrings()["cleared"]:
-        raise RuntimeError("the grader could not clear this sandbox uid's kernel keyrings")
+    if header.get("clear_keyrings"):
+        clear_keyrings()
     forbid_keyrings()
     # Started with -S: labkit's folder first, then the interpreter's package folders (no .pth processing);
     # site's exit(), quit() and help() exist as in any Python session, since student code may call them.
