@@ -47,6 +47,7 @@ CAPABILITY_VERSION_3 = 0x20080522
 PROC_COVERED = ("sys", "sysrq-trigger", "irq", "bus")  # read-only in /proc, as bubblewrap's --proc leaves them
 MAX_FDS = 8
 RESULT_FD = 3  # where C3 keeps the result channel
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt(3)
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _exit = os._exit  # the child program wraps os._exit in C3; C1 and C2 must end silently
@@ -238,7 +239,18 @@ def serve(control: socket.socket) -> None:
             os.close(fd)
 
 
+def keep_freed_memory() -> None:
+    """glibc's malloc here, and so in every fork: freed blocks up to 32 MB stay in the heap for the next ones. By
+    default each array over 128 KB is a fresh mapping whose every page faults in anew (a fifth of a child's page
+    faults). Set here rather than by MALLOC_* variables, which student code could read as a sign of grading."""
+    mallopt = getattr(_libc, "mallopt", None)  # glibc's; another C library keeps its own habits
+    if mallopt is not None:
+        mallopt(M_MMAP_THRESHOLD, 32 * 2**20)
+        mallopt(M_TRIM_THRESHOLD, 256 * 2**20)
+
+
 def main() -> None:
+    keep_freed_memory()
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
     sys.path += sys.argv[1:-1]
