@@ -17,13 +17,28 @@ COURSE_FILE = ROOT / "course.toml"
 OVERRIDES_FILE = "overrides.csv"  # beside course.toml unless [grading] overrides names another
 
 
+WALL_PER_CPU = 2  # a check's wall limit over its CPU limit: room for a loaded machine, as contest judges give
+
+
+@dataclass(frozen=True)
+class CheckLimits:
+    """What one check's calls may take, in seconds. CPU time, of the child's whole process: computing that never
+    ends is stopped there, whatever else the machine runs. Wall time: a backstop for code that does not compute
+    (sleeps, waits on input or on a process of its own). Contest judges do the same (isolate's --time and
+    --wall-time)."""
+
+    cpu: float
+    wall: float
+
+
 @dataclass(frozen=True)
 class Grading:
     """How the isolated grader runs one submission (see [grading] in course.toml)."""
 
     jobs: int = 2
-    check_timeout_seconds: float = 10.0  # the most one check's calls may take
-    check_timeout_min_seconds: float = 2.0  # the least (see check_timeout)
+    check_timeout_seconds: float = 10.0  # the most one check's calls may take, in wall time and so in CPU time
+    check_timeout_min_seconds: float = 2.0  # the least wall time (see check_limits)
+    check_cpu_min_seconds: float = 1.0  # the least CPU time
     check_timeout_multiple: float = 1000.0  # times what the reference solution takes on the same plan
     load_timeout_seconds: float = 20.0
     cpu_seconds: int = 600  # a backstop: a child runs every check, each bounded by check_timeout_seconds
@@ -39,13 +54,17 @@ class Grading:
     sandbox_uid_count: int = 65_536
     warm_start: bool = True  # fork children from a pre-started, pre-imported zygote (bubblewrap as root)
 
-    def check_timeout(self, reference_seconds: float) -> float:
-        """The wall time one check's calls may take: check_timeout_multiple times what the reference solution
-        takes on the same plan, rounded up to whole seconds (the feedback names it), within
-        [check_timeout_min_seconds, check_timeout_seconds]. A loop that never ends in a function whose checks take
-        milliseconds then costs seconds, not the most any check may take."""
-        scaled = max(self.check_timeout_min_seconds, math.ceil(self.check_timeout_multiple * reference_seconds))
-        return min(self.check_timeout_seconds, scaled)
+    def check_limits(self, reference_seconds: float) -> "CheckLimits":
+        """What one check's calls may take. CPU time: check_timeout_multiple times what the reference solution
+        takes on the same plan, rounded up to whole seconds (the feedback names it), within [check_cpu_min_seconds,
+        check_timeout_seconds]. Wall time: WALL_PER_CPU times that, within [check_timeout_min_seconds,
+        check_timeout_seconds]. A loop that never ends in a function whose checks take milliseconds then costs a
+        second of computing, not the most any check may take, and a busy machine (which slows the wall clock, not
+        the CPU clock) cannot time a correct function out."""
+        scaled = math.ceil(self.check_timeout_multiple * reference_seconds)
+        cpu = min(self.check_timeout_seconds, max(self.check_cpu_min_seconds, scaled))
+        wall = min(self.check_timeout_seconds, max(self.check_timeout_min_seconds, WALL_PER_CPU * cpu))
+        return CheckLimits(cpu, wall)
 
     def submission_budget(self, load_timeout: float) -> float:
         """The wall time one submission may use in all: configured, else one load and ten checks' worth of

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .checks import assignment_checks
-from .checks.timing import check_timeouts
+from .checks.timing import check_limits
 from .course import Course, load_course
 from .graded import GradedSubmission
 from .labkit.framework import Check
@@ -26,5 +26,5 @@ def grade_submission(submission: Submission, assignment_name: str | None = None,
     course = load_course() if course is None else course
     assignment = course.assignment(assignment_name)
     checks = assignment_checks(assignment) if checks is None else checks
-    return grade_isolated(submission, assignment, course, checks, check_timeouts(assignment, checks, course.grading),
+    return grade_isolated(submission, assignment, course, checks, check_limits(assignment, checks, course.grading),
                           private)

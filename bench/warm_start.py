@@ -48,7 +48,7 @@ def _with_warm(course: Course, warm_start: bool) -> Course:
 def one_child(course: Course, box: sandbox.Confinement) -> None:
     """Start a child, wait for its "loaded", kill it: what each submission's child costs besides its checks."""
     header = plain.dumps({"preamble": release_preamble(course.assignment(None)), "source": "x = 1",
-                          "clear_keyrings": False})
+                          "clear_keyrings": False, "cpu_limits": []})
     with tempfile.TemporaryFile() as request, tempfile.TemporaryFile() as output:
         request.write(header.encode())
         request.seek(0)

@@ -10,6 +10,7 @@ import threading
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import REFERENCE, reference_source
 from grading_helpers import tight_course
@@ -18,6 +19,7 @@ from test_submission import NOTEBOOK_BYTES, _zip
 from autograder.bulk import folder_names, grade_batch, submission_key
 from autograder.graded import MAX_CHECK_TEXT, MAX_SUBMISSION_TEXT, GradedSubmission, bounded
 from autograder.journal import JOURNAL_NAME
+from autograder.labkit import plain
 from autograder.labkit.framework import Result
 from autograder.run import isolated
 from autograder.submission import load_submissions, load_zip
@@ -192,7 +194,7 @@ def test_a_4_mb_dictionary_key_makes_kilobytes_not_megabytes(tmp_path: Path) -> 
 
 def _channel_with(data: bytes, limit: int, monkeypatch: pytest.MonkeyPatch) -> tuple[isolated._Channel, int]:
     """A _Channel over a real pipe that a thread fills with `data`, and the process whose end it watches."""
-    monkeypatch.setattr(isolated, "MAX_LINE_BYTES", limit)
+    monkeypatch.setattr(isolated, "MAX_MESSAGE_BYTES", limit)
     read_fd, write_fd = os.pipe()
 
     def write() -> None:
@@ -210,23 +212,26 @@ def _channel_with(data: bytes, limit: int, monkeypatch: pytest.MonkeyPatch) -> t
     return isolated._Channel(read_fd, pidfd), pidfd
 
 
-def test_the_channel_refuses_a_line_100_times_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("data", [b"x" * (100 * 64 * 1024) + b"\n", b"%d {}\n" % (100 * 64 * 1024) + bytes(64 * 1024)],
+                         ids=["a first line 100 times the limit", "a message announcing 100 times the limit"])
+def test_the_channel_refuses_a_message_100_times_its_limit(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     limit = 64 * 1024
-    channel, pidfd = _channel_with(b"x" * (100 * limit) + b"\n", limit, monkeypatch)
+    channel, pidfd = _channel_with(data, limit, monkeypatch)
     try:
         with pytest.raises(isolated.ChildGone, match="more than"):
-            channel.read_line(30.0)
+            channel.read_message(30.0)
         assert len(channel.buffer) <= limit + 2**20  # it stopped reading at the limit, plus one read
     finally:
         os.close(channel.fd)
         os.close(pidfd)
 
 
-def test_the_channel_reassembles_lines_split_over_many_reads(monkeypatch: pytest.MonkeyPatch) -> None:
-    lines = [bytes([65 + i % 26]) * (i * 997) for i in range(1, 60)]
-    channel, pidfd = _channel_with(b"\n".join(lines) + b"\n", 8 * 2**20, monkeypatch)
+def test_the_channel_reassembles_messages_split_over_many_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    values = [{"i": i, "text": "\n" * i, "array": np.full((i, 997), float(i))} for i in range(1, 60)]
+    channel, pidfd = _channel_with(b"".join(plain.dumps(v) for v in values), 8 * 2**20, monkeypatch)
     try:
-        assert [channel.read_line(30.0) for _ in lines] == lines
+        back = [plain.loads(channel.read_message(30.0)) for _ in values]
+        assert [plain.dumps(v) for v in back] == [plain.dumps(v) for v in values]
     finally:
         os.close(channel.fd)
         os.close(pidfd)

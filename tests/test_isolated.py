@@ -9,7 +9,7 @@ from conftest import exec_submission, reference_source
 from grading_helpers import grade_source, tight_course, value_check
 
 from autograder.checks import assignment_checks
-from autograder.course import load_course
+from autograder.course import CheckLimits, load_course
 from autograder.grading import grade_submission
 from autograder.labkit.framework import Check, Visibility
 from autograder.labkit.inprocess import run_checks
@@ -64,11 +64,29 @@ def test_reference_gets_the_in_process_results(level: str) -> None:
 
 
 @pytest.mark.parametrize("level", LEVELS)
-def test_infinite_loop_times_out_only_its_check(level: str) -> None:
+def test_infinite_loop_times_out_only_its_check_at_its_cpu_limit(level: str) -> None:
     graded = grade_source(SQUARES + "def g(x):\n    while True:\n        pass\n", CHECKS, isolation=level)
     assert _statuses(graded) == {"f.value": Status.PASSED, "g.value": Status.TIMEOUT, "h.value": Status.PASSED}
-    assert _feedback(graded, "g.value") == "timed out after 2 s while checking `g`"
+    assert _feedback(graded, "g.value") == "used more than 1 s of CPU time while checking `g`"
     assert graded.error is None  # the code loaded: one check's failure is not the submission's
+
+
+BLOCKS = {  # code that never ends without computing: only the wall limit stops it
+    "sleeps": "import time\n    while True:\n        time.sleep(1)",
+    "waits on a pipe": "import os\n    r, w = os.pipe()\n    os.read(r, 1)",
+    "disarms its CPU timer, then loops": "import signal\n    signal.setitimer(signal.ITIMER_PROF, 0)\n"
+                                         "    while True:\n        pass",
+    "ignores SIGPROF, then loops": "import signal\n    signal.signal(signal.SIGPROF, signal.SIG_IGN)\n"
+                                   "    while True:\n        pass",
+}
+
+
+@pytest.mark.parametrize("body", BLOCKS.values(), ids=BLOCKS.keys())
+@pytest.mark.parametrize("level", LEVELS)
+def test_code_that_blocks_times_out_only_its_check_at_its_wall_limit(level: str, body: str) -> None:
+    graded = grade_source(SQUARES + f"def g(x):\n    {body}\n", CHECKS, isolation=level)
+    assert _statuses(graded) == {"f.value": Status.PASSED, "g.value": Status.TIMEOUT, "h.value": Status.PASSED}
+    assert _feedback(graded, "g.value") == "timed out after 2 s while checking `g`"
 
 
 def test_later_checks_of_a_function_that_hung_are_not_run() -> None:
@@ -77,8 +95,8 @@ def test_later_checks_of_a_function_that_hung_are_not_run() -> None:
     graded = grade_source(SQUARES + "def g(x):\n    while True:\n        pass\n", checks)
     assert _statuses(graded) == {"g.value": Status.TIMEOUT, "f.value": Status.PASSED, "g.again": Status.TIMEOUT,
                                  "h.value": Status.PASSED}
-    assert _feedback(graded, "g.value") == "timed out after 2 s while checking `g`"
-    assert _feedback(graded, "g.again") == "not run: it calls `g`, which timed out after 2 s in g.value"
+    assert _feedback(graded, "g.value") == "used more than 1 s of CPU time while checking `g`"
+    assert _feedback(graded, "g.again") == "not run: it calls `g`, which used more than 1 s of CPU time in g.value"
     assert next(r.seconds for r in graded.results if r.check_id == "g.again") == 0.0
 
 
@@ -262,16 +280,27 @@ def test_a_child_asked_for_but_never_used_leaves_nothing_behind(checks: str) -> 
     assert sorted(os.listdir("/proc/self/fd")) == before
 
 
-@pytest.mark.parametrize(("limits", "again"), [((1.0, 1.0), Status.TIMEOUT), ((1.0, 4.0), Status.PASSED)],
-                         ids=["the same limit: not run", "a longer limit: run"])
-def test_a_slow_function_is_tried_again_only_by_a_check_that_allows_it_longer(limits: tuple[float, float],
+SLOW = {  # finite, but longer than 1 s: of wall time (it sleeps), or of CPU time (it computes)
+    "sleeps": "import time\ndef g(x):\n    time.sleep(2)\n    return x * x\n",
+    "computes": "import time\ndef g(x):\n    end = time.process_time() + 1.5\n    while time.process_time() < end:\n"
+                "        pass\n    return x * x\n",
+}
+
+
+@pytest.mark.parametrize(("slow", "limits", "again"), [
+    ("sleeps", (CheckLimits(1.0, 1.0), CheckLimits(1.0, 1.0)), Status.TIMEOUT),
+    ("sleeps", (CheckLimits(1.0, 1.0), CheckLimits(1.0, 4.0)), Status.PASSED),
+    ("computes", (CheckLimits(1.0, 4.0), CheckLimits(1.0, 4.0)), Status.TIMEOUT),
+    ("computes", (CheckLimits(1.0, 4.0), CheckLimits(3.0, 6.0)), Status.PASSED),
+], ids=["sleeps, the same limits: not run", "sleeps, a longer wall limit: run", "computes, the same limits: not run",
+        "computes, a longer CPU limit: run"])
+def test_a_slow_function_is_tried_again_only_by_a_check_that_allows_it_longer(slow: str, limits: tuple,
                                                                              again: Status) -> None:
     from autograder.run.isolated import grade_isolated
 
-    slow = "import time\ndef g(x):\n    time.sleep(2)\n    return x * x\n"  # finite, but slower than 1 s
     checks = [CHECKS[1], replace(CHECKS[1], id="g.again")]
     course = tight_course(checks=checks)
-    submission = Submission("s", Path("s.py"), PYTHON, slow)
+    submission = Submission("s", Path("s.py"), PYTHON, SLOW[slow])
     graded = grade_isolated(submission, course.assignment("initialization"), course, checks,
                             dict(zip(["g.value", "g.again"], limits, strict=True)))
     assert _statuses(graded) == {"g.value": Status.TIMEOUT, "g.again": again}

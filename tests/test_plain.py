@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder.labkit.plain import ChannelError, InvalidReturn, dumps, loads, to_plain
+from autograder.labkit.plain import ChannelError, InvalidReturn, dumps, loads, messages, raw_size, to_plain
 
 
 def test_round_trip_keeps_values_dtypes_and_structure() -> None:
@@ -55,9 +55,52 @@ def test_tuple_kinds_check_length_and_drop_opaque_items() -> None:
         to_plain(np.ones((2, 1)), ["array", "opaque"])
 
 
-@pytest.mark.parametrize("text", ['{"__array__": ["object", [1], "AA=="]}', '{"__array__": ["float64", [2], "AA=="]}',
-                                  "not json", '{"__array__": ["float64", [-1], ""]}', "[" * 100 + "]" * 100,
-                                  '{"loaded": ' + "9" * 5000 + "}"])
-def test_loads_refuses_malformed_or_forbidden_text(text: str) -> None:
+MALFORMED = {
+    "forbidden dtype": b'0 {"__array__":["object",[1]]}\n',
+    "an array larger than the bytes": b'8 {"__array__":["float64",[2]]}\n' + bytes(8),
+    "bytes no array takes": b'16 {"__array__":["float64",[1]]}\n' + bytes(16),
+    "fewer bytes than announced": b'4 {"a":1}\nabc',
+    "more bytes than announced": b'0 {"a":1}\nabc',
+    "no size": b'{"a":1}\n',
+    "a negative size": b'-1 {"a":1}\n',
+    "no newline": b'0 {"a":1}',
+    "not JSON": b"0 not json\n",
+    "a negative dimension": b'0 {"__array__":["float64",[-1]]}\n',
+    "a shape that is not a list": b'8 {"__array__":["float64",1]}\n' + bytes(8),
+    "an array tag with company": b'8 {"__array__":["float64",[1]],"x":1}\n' + bytes(8),
+    "nested too deeply": b"0 " + b"[" * 100 + b"]" * 100 + b"\n",
+    "an int beyond Python's digit limit": b'0 {"loaded":' + b"9" * 5000 + b"}\n",
+    "not UTF-8": b'0 {"a":"\xff"}\n',
+}
+
+
+@pytest.mark.parametrize("message", MALFORMED.values(), ids=MALFORMED.keys())
+def test_loads_refuses_malformed_or_forbidden_messages(message: bytes) -> None:
     with pytest.raises(ChannelError):
-        loads(text)
+        loads(message)
+
+
+def test_arrays_travel_as_their_raw_bytes() -> None:
+    weights = np.random.default_rng(0).standard_normal((100, 100))
+    message = dumps({"W1": weights, "shape": [100, 100]})
+    assert weights.nbytes < len(message) < weights.nbytes + 100  # no base64, no text per number
+    assert message.endswith(weights.tobytes())
+    assert raw_size(message[:message.index(b"\n")]) == weights.nbytes
+
+
+def test_arrays_of_the_other_byte_order_arrive_as_the_same_numbers() -> None:
+    swapped = np.array([1.5, -2.0, 1e300], dtype=">f8" if np.little_endian else "<f8")
+    assert loads(dumps(to_plain(swapped, "array"))).tolist() == [1.5, -2.0, 1e300]
+    assert loads(dumps({"W": swapped}))["W"].tolist() == [1.5, -2.0, 1e300]
+
+
+def test_decoded_arrays_are_writable_and_independent() -> None:
+    back = loads(dumps([np.zeros(3), np.zeros(3)]))
+    back[0][:] = 1.0
+    assert back[1].tolist() == [0.0, 0.0, 0.0] and type(back[0]) is np.ndarray
+
+
+def test_a_stream_of_messages_is_cut_back_into_them() -> None:
+    values = [{"a": np.arange(5)}, [], {"b": [np.ones((2, 2)), "text\nwith a newline"]}, np.zeros((0, 4))]
+    cut = messages(b"".join(dumps(v) for v in values))
+    assert [dumps(loads(m)) for m in cut] == [dumps(v) for v in values]

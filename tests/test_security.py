@@ -31,7 +31,7 @@ INITIALIZATION = load_course().assignment("initialization")
 WRONG = reference_source().replace("np.sqrt(2.0 / fan_in)", "np.sqrt(1.0 / fan_in)")
 HIDDEN = ROOT / "autograder" / "checks" / "initialization" / "hidden.py"
 FAKE_OBSERVATION = {"values": {}, "failure": None, "seconds": 0.0}
-FAKE_LINES = "".join(json.dumps(line) + "\n" for line in [
+FAKE_MESSAGES = "".join(f"0 {json.dumps(message)}\n" for message in [  # labkit.plain's framing, no arrays
     {"loaded": True}, *({"plan": i, "observation": FAKE_OBSERVATION} for i in range(64))])
 
 
@@ -75,7 +75,7 @@ labkit.plan.execute = _fake_execute
 """,
     "patch labkit.plain to send forged lines": """
 import labkit.plain
-labkit.plain.dumps = lambda value: '{"plan": 0, "observation": {"values": {}, "failure": null, "seconds": 0}}'
+labkit.plain.dumps = lambda value: b'0 {"plan": 0, "observation": {"values": {}, "failure": null, "seconds": 0}}\\n'
 labkit.plain.to_plain = lambda value, kind, what="": value
 """,
     "patch labkit.framework and compare": """
@@ -113,20 +113,20 @@ return {k: Equal(1.0) for k in _original(layer_dims, rng)}
     "sys.exit(0) at load after printing fake results": f"""
 import sys
 print('{{"score": 17.5, "tests": [], "output": "all passed"}}')
-sys.stdout.write({FAKE_LINES!r})
+sys.stdout.write({FAKE_MESSAGES!r})
 sys.exit(0)
 """,
     "sys.exit(0) mid-way after printing fake results": wrap(f"""
 import sys
 print('{{"score": 17.5}}')
-sys.stdout.write({FAKE_LINES!r})
+sys.stdout.write({FAKE_MESSAGES!r})
 sys.exit(0)
 """),
     "os._exit(0) after writing fake results to every open fd": wrap(f"""
 import os
 for fd in range(256):
     try:
-        os.write(fd, {FAKE_LINES!r}.encode())
+        os.write(fd, {FAKE_MESSAGES!r}.encode())
     except OSError:
         pass
 os._exit(0)
@@ -135,13 +135,13 @@ os._exit(0)
 import os
 for fd in range(256):
     try:
-        os.write(fd, {FAKE_LINES!r}.encode())
+        os.write(fd, {FAKE_MESSAGES!r}.encode())
     except OSError:
         pass
 """,
     "an oversized number on the result channel": """
 import os, sys
-os.write(int(sys.argv[1]), b'{"loaded": ' + b"9" * 5000 + b"}\\n")
+os.write(int(sys.argv[1]), b'0 {"loaded": ' + b"9" * 5000 + b"}\\n")
 """,
     "read the reference and hidden checks from disk": f"""
 _texts = []
@@ -245,7 +245,7 @@ EFFECTS = {
     "memory bomb at load": "ran out of memory",
     "fork bomb": "Resource temporarily unavailable",
     "an oversized number on the result channel": "wrote data the grader cannot read",
-    # Its forged lines answer every check at once, so grading may end (and kill it) before it prints MARKER.
+    # Its forged messages answer every check at once, so grading may end (and kill it) before it prints MARKER.
     "fake results on every fd at load": "returned data of an unexpected structure",
 }
 

@@ -3,6 +3,7 @@
 Every attack proves that it ran: the first child reads back, inside itself, what it wrote.
 """
 
+import json
 import os
 import select
 import signal
@@ -79,8 +80,9 @@ def traces():
 
 
 def _request(source: str, functions: list[str]) -> bytes:
-    header = plain.dumps({"preamble": "", "source": source, "clear_keyrings": True})
-    return "\n".join([header, *(plain.dumps([call("r", f, returns="str")]) for f in functions)]).encode()
+    header = json.dumps({"preamble": "", "source": source, "clear_keyrings": True,
+                         "cpu_limits": [10.0] * len(functions)})
+    return b"".join([header.encode(), b"\n", *(plain.dumps([call("r", f, returns="str")]) for f in functions)])
 
 
 class _Running:
@@ -96,18 +98,22 @@ class _Running:
         os.close(write_fd)
         self.buffer = b""
 
-    def line(self) -> dict:
-        while b"\n" not in self.buffer:
+    def message(self) -> dict:
+        while b"\n" not in self.buffer or len(self.buffer) < self._length():
             assert select.select([self.read_fd], [], [], 60)[0], "the child did not answer"
             chunk = os.read(self.read_fd, 2**16)
             assert chunk, f"the child ended: {self._printed()}"
             self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return plain.loads(line.decode())
+        message, self.buffer = self.buffer[:self._length()], self.buffer[self._length():]
+        return plain.loads(message)
+
+    def _length(self) -> int:
+        end = self.buffer.index(b"\n")
+        return end + 1 + plain.raw_size(self.buffer[:end])
 
     def value(self) -> dict:
         """What the next plan's function returned, evaluated."""
-        message = self.line()
+        message = self.message()
         assert "observation" in message and message["observation"]["failure"] is None, (message, self._printed())
         return eval(message["observation"]["values"]["r"])
 
@@ -141,7 +147,7 @@ def test_two_children_of_one_zygote_cannot_see_or_touch_each_other(
     with ExitStack() as stack:
         first = _Running(first_box, WRITER, ["traces", "hold"])
         stack.callback(first.close)
-        assert first.line() == {"loaded": True}
+        assert first.message() == {"loaded": True}
         written = first.value()
         # Everything was written and is there to be read, inside the first child; but no key: key management is
         # refused to submission code (test_sandbox_limits.py).
@@ -154,7 +160,7 @@ def test_two_children_of_one_zygote_cannot_see_or_touch_each_other(
         assert first_pids
         second = _Running(second_box, f"FIRST = {first_pids!r}\n" + READER, ["traces"])
         stack.callback(second.close)
-        assert second.line() == {"loaded": True}
+        assert second.message() == {"loaded": True}
         seen = second.value()
         # Both came from the same zygote, running at the same time under different uids.
         assert isinstance(first.child.process, warm.Forked) and isinstance(second.child.process, warm.Forked)

@@ -1,12 +1,12 @@
 """How long each check may run: a multiple of what the reference solution takes on the same plan.
 
 The reference is trusted code, so it runs here, in the grader's own process, once per check and process; the
-course's [grading] settings turn its time into a limit (Grading.check_timeout).
+course's [grading] settings turn its time into limits of CPU and wall time (Grading.check_limits).
 """
 
 import time
 
-from ..course import Assignment, Grading
+from ..course import Assignment, CheckLimits, Grading
 from ..labkit.framework import Check, check_seed
 from ..labkit.plan import execute
 from .reference import PLAN_LOCK, Solution
@@ -33,7 +33,7 @@ def reference_seconds(solution: Solution, check: Check) -> float:
     return _measured[key]
 
 
-def check_timeouts(assignment: Assignment, checks: list[Check], grading: Grading) -> dict[str, float]:
-    """{check id: the wall time its calls may take} for grading `checks` of `assignment`."""
+def check_limits(assignment: Assignment, checks: list[Check], grading: Grading) -> dict[str, CheckLimits]:
+    """{check id: the CPU and wall time its calls may take} for grading `checks` of `assignment`."""
     solution = Solution(assignment.reference.resolve())
-    return {check.id: grading.check_timeout(reference_seconds(solution, check)) for check in checks}
+    return {check.id: grading.check_limits(reference_seconds(solution, check)) for check in checks}

@@ -1,18 +1,24 @@
 """Plain data: the only things that cross from the student's code to a verdict.
 
 Plain data is None, bool, int, float, str, lists of plain data, dicts with str keys, and numpy arrays
-of a numeric or bool dtype (always a base `np.ndarray`, never a subclass). It travels as JSON text,
-arrays as raw bytes in base64, so the channel can carry no code and no object with its own behaviour.
+of a numeric or bool dtype (always a base `np.ndarray`, never a subclass). It travels as one message:
+
+    b"<n> <JSON text>\n" + n bytes
+
+where each array is a {"__array__": [dtype, shape]} object in the JSON text and its raw memory is the next
+piece of the n bytes, in the order the objects appear. So the channel can carry no code and no object with its
+own behaviour, and megabytes of weights cross without base64 or JSON strings.
 
 Two directions:
 - `to_plain(value, kind)` (student side): turns what a student function returned into plain data of an
   expected kind, or raises `InvalidReturn` with a message a student can act on.
-- `dumps` / `loads` (both sides): JSON text <-> plain data; `loads` is strict and is what the trusted
-  side uses on everything that comes back from a child process.
+- `dumps` / `loads` (both sides): plain data <-> one message; `loads` is strict and is what the trusted
+  side uses on everything that comes back from a child process. `raw_size` reads n from a message's first
+  line, for readers of a stream of messages; `messages` cuts a whole stream.
 """
 
-import base64
 import json
+import math
 import numbers
 from typing import Any
 
@@ -23,8 +29,10 @@ ARRAY_DTYPES = frozenset(
     ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
      "float16", "float32", "float64"]
 )
+DTYPE_NAMES = {np.dtype(name): name for name in ARRAY_DTYPES}  # dtype.name is slow: a lookup per array
 ARRAY_TAG = "__array__"
 MAX_DEPTH = 32
+MAX_SIZE_DIGITS = 12  # n in a message's first line: far beyond any channel's limit
 
 # The kinds a probe can ask a returned value to be.
 KINDS = ("array", "float", "int", "str", "params", "stats", "floats", "tuples", "any", "opaque")
@@ -57,13 +65,20 @@ def _plain_array(value: Any, what: str) -> np.ndarray:
         array = np.array(value, subok=False)
     else:
         raise InvalidReturn(f"{what} should be a numpy array; got {describe_type(value)}")
-    if type(array) is not np.ndarray or array.dtype.name not in ARRAY_DTYPES:
+    if type(array) is np.ndarray and array.dtype not in DTYPE_NAMES and array.dtype.name in ARRAY_DTYPES:
+        array = _native(array)
+    if type(array) is not np.ndarray or array.dtype not in DTYPE_NAMES:
         raise InvalidReturn(f"{what} should be a numeric numpy array; got {describe_type(value)}")
     return array
 
 
+def _native(array: np.ndarray) -> np.ndarray:
+    """The same numbers in this machine's byte order (the channel sends raw memory, tagged by dtype name)."""
+    return array.astype(array.dtype.newbyteorder("="))
+
+
 def _plain_float(value: Any, what: str) -> float:
-    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.name in ARRAY_DTYPES:
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype in DTYPE_NAMES:
         return float(np.array(value, subok=False).reshape(()))
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return float(value)
@@ -151,55 +166,102 @@ def _plain_any(value: Any, what: str, depth: int) -> Any:
     raise InvalidReturn(f"{what} should be plain data; got {describe_type(value)}")
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        array = np.ascontiguousarray(value)
-        return {ARRAY_TAG: [array.dtype.name, list(array.shape), base64.b64encode(array.tobytes()).decode()]}
-    if isinstance(value, (list, tuple)):
-        return [_encode(item) for item in value]
-    if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
-    if isinstance(value, (np.integer, np.floating, np.bool_)):
-        return value.item()
+def dumps(value: Any) -> bytes:
+    """Plain data -> one message (json's C encoder walks the value; tuples become lists)."""
+    arrays: list[np.ndarray] = []
+
+    def encode_other(item: Any) -> Any:  # what json cannot write by itself, in the order it meets it
+        if isinstance(item, np.ndarray):
+            array = np.ascontiguousarray(item)
+            array = array if array.dtype in DTYPE_NAMES else _native(array)
+            arrays.append(array)  # (a forbidden dtype goes as its name: loads refuses it)
+            return {ARRAY_TAG: [DTYPE_NAMES.get(array.dtype) or array.dtype.name, list(array.shape)]}
+        if isinstance(item, (np.integer, np.floating, np.bool_)):
+            return item.item()
+        raise TypeError(f"not plain data: {type(item).__name__}")
+
+    text = json.dumps(value, separators=(",", ":"), default=encode_other)
+    raw = b"".join(arrays)  # each one C-contiguous: its buffer is its raw memory
+    return f"{len(raw)} {text}\n".encode() + raw
+
+
+def raw_size(line: bytes) -> int:
+    """n, from a message's first line (without its newline). Raises ChannelError if it has none."""
+    size, space, _ = line[:MAX_SIZE_DIGITS + 1].partition(b" ")
+    if not space or not size.isdigit():
+        raise ChannelError("a message without its size")
+    return int(size)
+
+
+def messages(data: bytes) -> list[bytes]:
+    """The messages that follow each other in `data` (the grader's own stream: a malformed one raises)."""
+    found, start = [], 0
+    while start < len(data):
+        end = data.index(b"\n", start)
+        following = end + 1 + raw_size(data[start:end])
+        found.append(data[start:following])
+        start = following
+    return found
+
+
+def loads(message: bytes) -> Any:
+    """One message -> plain data (trusted side). Raises ChannelError on anything else."""
+    end = message.find(b"\n")
+    if end < 0:
+        raise ChannelError("a message without its line")
+    size = raw_size(message[:end])
+    if len(message) - end - 1 != size:
+        raise ChannelError(f"a message announcing {size} bytes of arrays has {len(message) - end - 1}")
+    arrays = _Arrays(bytearray(memoryview(message)[end + 1:]))  # one copy: writable arrays, none of them ours
+    try:
+        value = json.loads(message[message.index(b" ") + 1:end], object_hook=arrays.decode)
+    except (ValueError, RecursionError) as error:  # ValueError also covers ints beyond Python's digit limit
+        raise ChannelError(f"not JSON: {str(error)[:200]}") from None
+    if arrays.offset != size:
+        raise ChannelError(f"the arrays take {arrays.offset} of the message's {size} bytes")
+    if type(value) in (list, dict) and not _depth_within(value, MAX_DEPTH):
+        raise ChannelError("plain data nested too deeply")
     return value
 
 
-def dumps(value: Any) -> str:
-    """Plain data -> one line of JSON text."""
-    return json.dumps(_encode(value), separators=(",", ":"))
+class _Arrays:
+    """The arrays of one message, cut from its bytes in order as json's C decoder finishes each object."""
+
+    def __init__(self, raw: bytearray) -> None:
+        self.raw, self.offset = raw, 0
+
+    def decode(self, value: dict) -> Any:
+        """A JSON object: a tagged array becomes the array whose bytes come next; anything else stays."""
+        if ARRAY_TAG not in value:
+            return value
+        if len(value) != 1:
+            raise ChannelError("malformed array")
+        try:
+            dtype, shape = value[ARRAY_TAG]
+            if dtype not in ARRAY_DTYPES or type(shape) is not list or not all(type(n) is int and n >= 0
+                                                                               for n in shape):
+                raise ChannelError(f"forbidden array dtype or shape: {dtype} {shape}")
+            kind = np.dtype(dtype)
+            count = math.prod(shape)
+            if count * kind.itemsize > len(self.raw) - self.offset:
+                raise ChannelError(f"an array of shape {shape} is larger than the message's bytes")
+            array = np.frombuffer(self.raw, dtype=kind, count=count, offset=self.offset).reshape(shape)
+        except (TypeError, ValueError) as error:
+            raise ChannelError(f"malformed array: {error}") from None
+        self.offset += count * kind.itemsize
+        return array
 
 
-def _decode(value: Any, depth: int) -> Any:
-    if depth > MAX_DEPTH:
-        raise ChannelError("plain data nested too deeply")
-    if value is None or type(value) in (bool, int, float, str):
-        return value
-    if type(value) is list:
-        return [_decode(item, depth + 1) for item in value]
-    if type(value) is dict:
-        if ARRAY_TAG in value:
-            return _decode_array(value)
-        return {k: _decode(v, depth + 1) for k, v in value.items()}
-    raise ChannelError(f"not plain data: {type(value).__name__}")
-
-
-def _decode_array(tagged: dict) -> np.ndarray:
-    if len(tagged) != 1:
-        raise ChannelError("malformed array")
-    try:
-        dtype, shape, data = tagged[ARRAY_TAG]
-        if dtype not in ARRAY_DTYPES or not all(type(n) is int and n >= 0 for n in shape):
-            raise ChannelError(f"forbidden array dtype or shape: {dtype} {shape}")
-        raw = base64.b64decode(data.encode(), validate=True)
-        return np.frombuffer(raw, dtype=np.dtype(dtype)).reshape(shape).copy()
-    except (TypeError, ValueError, AttributeError) as error:
-        raise ChannelError(f"malformed array: {error}") from None
-
-
-def loads(text: str) -> Any:
-    """JSON text -> plain data (trusted side). Raises ChannelError on anything else."""
-    try:
-        raw = json.loads(text)
-    except (ValueError, RecursionError) as error:  # ValueError also covers ints beyond Python's digit limit
-        raise ChannelError(f"not JSON: {str(error)[:200]}") from None
-    return _decode(raw, 0)
+def _depth_within(value: Any, limit: int) -> bool:
+    """Is no list or dict in `value` nested deeper than `limit`? (Arrays are already leaves here.)"""
+    level, containers = 0, [value]
+    while containers:
+        level += 1
+        if level > limit:
+            return False
+        children = []
+        for container in containers:
+            items = container.values() if type(container) is dict else container
+            children += [item for item in items if type(item) in (list, dict)]
+        containers = children
+    return True

@@ -3,14 +3,17 @@
     python -I -S child.py RESULT_FD CPU_SECONDS MEMORY_BYTES FILE_BYTES PROCESSES PACKAGE_DIR...
 
 stdin holds the request: a JSON line {"preamble": str, "source": str, "clear_keyrings": bool (a uid of the
-submission's own: its keyrings are emptied first), optionally "cells": [str]}, then one
-line of plain data per plan; or, from the grader alone (no student code runs), {"mode": "probe", "paths": [str]}
-(answered by {"opened": [the paths it could open]}). With "cells" (the execute-notebooks mode) every cell of the
-notebook runs in order in an IPython shell instead of the preamble and source, as a kernel would run them.
+submission's own: its keyrings are emptied first), "cpu_limits": [seconds per plan], optionally "cells": [str]},
+then one message of plain data (labkit.plain) per plan; or, from the grader alone (no student code runs),
+{"mode": "probe", "paths": [str]} (answered by the JSON {"opened": [the paths it could open]}). With "cells" (the
+execute-notebooks mode) every cell of the notebook runs in order in an IPython shell instead of the preamble and
+source, as a kernel would run them.
 The child applies its limits, reads the whole request, runs the preamble and the student's code, then each
-plan, and writes one line of plain data per event to RESULT_FD as it goes:
+plan, and writes one message of plain data per event to RESULT_FD as it goes:
     {"loaded": true}  or  {"loaded": false, "kind": "error" | "exit" | "memory", "error": message}
     {"plan": i, "observation": <labkit.plan.execute's observation>}  or  {"plan": i, "exit": message}
+A plan that uses more CPU time than its limit ends the process by SIGPROF (the grader's sign of that check's
+timeout): its wall-time limit is the grader's to keep.
 Before anything else it leaves the session keyring it inherited for a new one of its own, so that no kernel
 keyring is shared with the grader or another submission. os._exit says its code before ending the process, so
 that an exit code is never mistaken for a signal (bubblewrap reports a signal n as exit code 128 + n).
@@ -28,6 +31,7 @@ import linecache
 import os
 import posix
 import resource
+import signal
 import sys
 import traceback
 from collections.abc import Callable
@@ -184,8 +188,8 @@ def main(arguments: list[str]) -> None:
     result_fd = int(arguments[0])
     apply_limits(*map(int, arguments[1:5]))
     own_session_keyring()
-    lines = sys.stdin.buffer.read().decode().split("\n")
-    header = json.loads(lines[0])
+    header_line, _, plans = sys.stdin.buffer.read().partition(b"\n")
+    header = json.loads(header_line)
     if "mode" in header:  # the grader's own request: answered with the standard library alone
         answer = {"opened": openable(header["paths"])}
         os.write(result_fd, (json.dumps(answer) + "\n").encode())
@@ -210,7 +214,7 @@ def main(arguments: list[str]) -> None:
     write = os.write
 
     def send(message: dict) -> None:
-        data = (plain.dumps(message) + "\n").encode()
+        data = memoryview(plain.dumps(message))
         while data:
             data = data[write(result_fd, data):]
 
@@ -226,7 +230,7 @@ def main(arguments: list[str]) -> None:
         namespace = run_notebook(header["cells"])
         flush_output()
         send({"loaded": True})
-        run_plans(lines[1:], namespace, send, flush_output, where)
+        run_plans(plain.messages(plans), header["cpu_limits"], namespace, send, flush_output, where)
         return
     try:
         exec(compile_source(header["preamble"], SETUP_FILE), namespace)
@@ -246,7 +250,7 @@ def main(arguments: list[str]) -> None:
         return
     flush_output()
     send({"loaded": True})
-    run_plans(lines[1:], namespace, send, flush_output, where)
+    run_plans(plain.messages(plans), header["cpu_limits"], namespace, send, flush_output, where)
 
 
 def run_notebook(cells: list[str]) -> dict:
@@ -268,18 +272,19 @@ def run_notebook(cells: list[str]) -> dict:
     return shell.user_ns
 
 
-def run_plans(lines: list[str], namespace: dict, send: Callable[[dict], None], flush_output: Callable[[], None],
-              where: dict) -> None:
-    """Run each plan line against the loaded namespace, sending one line back per plan (`where` says which
-    plan runs)."""
+def run_plans(plans: list[bytes], cpu_limits: list[float], namespace: dict, send: Callable[[dict], None],
+              flush_output: Callable[[], None], where: dict) -> None:
+    """Run each plan (a message of plain data) against the loaded namespace, sending one message back per plan
+    (`where` says which plan runs). While plan i runs, the process may use cpu_limits[i] seconds of CPU time (all
+    its threads): SIGPROF's default action then ends it. Code that disarms the timer meets the wall limit only."""
     from labkit import plain, plan
 
-    for index, line in enumerate(lines):
-        if not line:
-            continue
+    signal.signal(signal.SIGPROF, signal.SIG_DFL)
+    for index, message in enumerate(plans):
         where["plan"] = index
         try:
-            observation = plan.execute(plain.loads(line), namespace)
+            signal.setitimer(signal.ITIMER_PROF, cpu_limits[index])
+            observation = plan.execute(plain.loads(message), namespace)
         except SystemExit as error:
             flush_output()
             send({"plan": index, "exit": exit_message(error)})
@@ -287,6 +292,8 @@ def run_plans(lines: list[str], namespace: dict, send: Callable[[dict], None], f
         except BaseException as error:  # raised outside the student's calls, e.g. by a returned object
             failure = {"kind": "error", "function": "", "message": f"{type(error).__name__}: {error}"[:600]}
             observation = {"values": {}, "failure": failure, "seconds": 0.0}
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
         flush_output()
         send({"plan": index, "observation": observation})
 

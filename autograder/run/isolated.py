@@ -1,7 +1,7 @@
 """The isolated runner: a submission's code runs in a sandboxed child, verdicts run here.
 
 For one submission: make every check's probe on this (trusted) side, with inputs seeded per submission;
-send only the plans to a child process (see child.py, sandbox.py); read back one line of plain data per
+send only the plans to a child process (see child.py, sandbox.py); read back one message of plain data per
 plan, strictly decoded; judge it here. A plan that times out, crashes the child, exits or runs out of
 memory fails only its own check: the child is killed completely and a new one resumes with the rest.
 All of a submission's children share one confinement (a fresh uid, one memory limit; see sandbox.confine)
@@ -10,6 +10,7 @@ and one wall budget, so reloads after crashes cannot multiply its limits.
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import select
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..course import COURSE_FILE, Assignment, Course, Grading
+from ..course import COURSE_FILE, Assignment, CheckLimits, Course, Grading
 from ..graded import GradedSubmission
 from ..labkit import plain
 from ..labkit.framework import Check, Probe, Result, check_seed, judge
@@ -42,7 +43,8 @@ from .sandbox import (
 )
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the grader's own code, which a submission must not read
-MAX_LINE_BYTES = 8 * 2**20  # the most plain data one plan may send back (the largest check sends 0.9 MB)
+MAX_MESSAGE_BYTES = 8 * 2**20  # the most plain data one plan may send back (the largest check sends 0.4 MB)
+CANNOT_READ = "your code wrote data the grader cannot read into the grader's channel"
 EXIT_GRACE_SECONDS = 0.5  # how long a child that closed its channel may take to exit before it is killed
 _MEMORY_ERROR = re.compile(r"raised (_Array)?MemoryError")
 
@@ -58,10 +60,10 @@ class ChildGone(Exception):  # a state, not an error of ours
 
 @dataclass
 class _Channel:
-    """Lines from the child's result pipe, with deadlines, noticing when the child is gone.
+    """Messages (labkit.plain) from the child's result pipe, with deadlines, noticing when the child is gone.
 
     Linear in what the child sends: each byte is searched for the newline once, and the buffer never holds more
-    than MAX_LINE_BYTES plus one read (a longer line ends the child's turn).
+    than MAX_MESSAGE_BYTES plus one read (a longer message, or one announcing more, ends the child's turn).
     """
 
     fd: int
@@ -70,11 +72,12 @@ class _Channel:
     def __post_init__(self) -> None:
         self.buffer = bytearray()
         self.scanned = 0  # how much of the buffer is known to hold no newline
+        self.length = -1  # the first message's length, once its first line is in
 
-    def read_line(self, timeout: float) -> bytes | None:
-        """The next line; None if the child ended first. Raises TimeoutError after `timeout` seconds."""
+    def read_message(self, timeout: float) -> bytes | None:
+        """The next message; None if the child ended first. Raises TimeoutError after `timeout` seconds."""
         deadline = time.monotonic() + timeout
-        while (end := self._newline()) < 0:
+        while not self._complete():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError
@@ -86,35 +89,46 @@ class _Channel:
                 self.buffer += chunk
             elif self.pidfd in ready:
                 self._drain()
-                if self._newline() < 0:
+                if not self._complete():
                     return None
-        line = bytes(self.buffer[:end])
-        del self.buffer[:end + 1]
-        self.scanned = 0
-        return line
+        message = bytes(self.buffer[:self.length])
+        del self.buffer[:self.length]
+        self.scanned, self.length = 0, -1
+        return message
 
-    def _newline(self) -> int:
-        """Where the buffer's first newline is, or -1; searches only bytes not searched before."""
-        end = self.buffer.find(b"\n", self.scanned)
-        if end < 0:
-            self.scanned = len(self.buffer)
-            if self.scanned > MAX_LINE_BYTES:
-                raise ChildGone(f"your code sent more than {MAX_LINE_BYTES // 2**20} MB of data back at once")
-        return end
+    def _complete(self) -> bool:
+        """Is the buffer's first message all there? Searches only bytes not searched before for its newline."""
+        if self.length < 0:
+            end = self.buffer.find(b"\n", self.scanned)
+            if end < 0:
+                self.scanned = len(self.buffer)
+                _within_limit(self.scanned)
+                return False
+            try:  # the size is in the line's first few bytes: no copy of the line
+                self.length = end + 1 + plain.raw_size(self.buffer[:min(end, plain.MAX_SIZE_DIGITS + 1)])
+            except plain.ChannelError:
+                raise ChildGone(CANNOT_READ) from None
+            _within_limit(self.length)
+        return len(self.buffer) >= self.length
 
     def _drain(self) -> None:
         # The child has exited; take what it wrote without waiting for grandchildren holding the pipe.
         os.set_blocking(self.fd, False)
         with contextlib.suppress(BlockingIOError):
-            while len(self.buffer) <= MAX_LINE_BYTES and (chunk := os.read(self.fd, 2**20)):
+            while len(self.buffer) <= MAX_MESSAGE_BYTES and (chunk := os.read(self.fd, 2**20)):
                 self.buffer += chunk
 
 
-def _decode(line: bytes) -> Any:
+def _within_limit(size: int) -> None:
+    if size > MAX_MESSAGE_BYTES:
+        raise ChildGone(f"your code sent more than {MAX_MESSAGE_BYTES // 2**20} MB of data back at once")
+
+
+def _decode(message: bytes) -> Any:
     try:
-        return plain.loads(line.decode())
-    except (plain.ChannelError, UnicodeDecodeError):
-        raise ChildGone("your code wrote data the grader cannot read into the grader's channel") from None
+        return plain.loads(message)
+    except plain.ChannelError:
+        raise ChildGone(CANNOT_READ) from None
 
 
 def _valid_observation(observation: Any) -> bool:
@@ -125,23 +139,25 @@ def _valid_observation(observation: Any) -> bool:
                                                              for k in ("kind", "function", "message")))
 
 
-def _how_it_ended(child: Child, grading: Grading) -> str:
-    """Why the child is gone, in words for the student."""
+def _how_it_ended(child: Child, grading: Grading) -> tuple[str, int]:
+    """Why the child is gone, in words for the student, and the number of the signal that ended it (0: none)."""
     with contextlib.suppress(subprocess.TimeoutExpired):
         child.process.wait(EXIT_GRACE_SECONDS)  # it closed the channel: give it a moment to exit by itself
     child.kill()
-    if child.ran_out_of_memory():
-        return f"ran out of memory (limit {grading.memory_mb} MB for all its processes together)"
     code = child.process.returncode
     # bubblewrap reports a signal n as exit code 128 + n; the child reports os._exit's code itself, so a code
     # above 128 is a signal unless C code called exit() directly.
     number = -code if code < 0 else code - 128 if child.level == BUBBLEWRAP and code > 128 else 0
-    if number == signal.SIGXCPU:
-        return f"used more than {grading.cpu_seconds} s of CPU time"
-    if number:
-        return f"was killed by signal {signal.Signals(number).name}" if number in signal.valid_signals() \
+    if child.ran_out_of_memory():
+        words = f"ran out of memory (limit {grading.memory_mb} MB for all its processes together)"
+    elif number == signal.SIGXCPU:
+        words = f"used more than {grading.cpu_seconds} s of CPU time"
+    elif number:
+        words = f"was killed by signal {signal.Signals(number).name}" if number in signal.valid_signals() \
             else f"was killed by signal {number}"
-    return f"ended the grading process (exit code {code}, e.g. by os._exit or sys.exit)"
+    else:
+        words = f"ended the grading process (exit code {code}, e.g. by os._exit or sys.exit)"
+    return words, number
 
 
 def _runner_result(check: Check, status: str, feedback: str, seconds: float) -> Result:
@@ -193,6 +209,11 @@ def _send(fd: int, data: bytes, timeout: float) -> None:
         os.close(fd)
 
 
+def _covers(hung: CheckLimits, limits: CheckLimits) -> bool:
+    """Would code that exceeded `hung` exceed `limits` too (neither of them is longer)?"""
+    return hung.cpu >= limits.cpu and hung.wall >= limits.wall
+
+
 def _functions_called(plan: list[dict]) -> frozenset[str]:
     """The student functions a plan calls, and those its calls are known to reach (an integration check's)."""
     called = set()
@@ -205,23 +226,23 @@ def _functions_called(plan: list[dict]) -> frozenset[str]:
 class _Session:
     """One submission's children, one after another, until every check has a result.
 
-    After a check times out, later checks whose plans call all the functions its plan called, with no longer a
-    limit, are not run (they would hang the same way): one infinite loop costs one timeout, not one per check.
+    After a check times out, later checks whose plans call all the functions its plan called, with no longer
+    limits, are not run (they would hang the same way): one infinite loop costs one timeout, not one per check.
     All children together get `budget` seconds of wall time; checks left when it is spent are not run.
     """
 
     def __init__(self, box: Confinement, grading: Grading, output: BinaryIO, load_timeout: float,
-                 timeouts: Mapping[str, float]) -> None:
-        self.box, self.grading, self.output, self.timeouts = box, grading, output, timeouts
+                 limits: Mapping[str, CheckLimits]) -> None:
+        self.box, self.grading, self.output, self.limits = box, grading, output, limits
         self.load_timeout = load_timeout  # loading may run the whole notebook (execute mode): its own budget
         self.budget = grading.submission_budget(load_timeout)
         self.deadline = time.monotonic() + self.budget
-        self.header = ""
+        self.request: dict = {}
         self.probes: list[tuple[Check, Probe]] = []
-        self.plans: list[str] = []
+        self.plans: list[bytes] = []
         self.calls: list[frozenset[str]] = []
         self.results: dict[int, Result] = {}
-        self.hung: list[int] = []  # checks that timed out
+        self.hung: dict[int, str] = {}  # the checks that timed out: how (e.g. "timed out after 2 s")
         self.load_failure: str | None = None  # why the code could not be loaded at all, if it could not
         self.starting: _Starting | None = None  # the next child, asked for before its request was ready
 
@@ -240,9 +261,10 @@ class _Session:
         with contextlib.suppress(Exception):  # it may never have started: nothing is left to kill then
             starting.wait().kill()
 
-    def run(self, header: str, probes: list[tuple[Check, Probe]]) -> list[Result]:
-        """Run every probe's plan on the code the header holds; one result per probe, in order."""
-        self.header, self.probes = header, probes
+    def run(self, request: dict, probes: list[tuple[Check, Probe]]) -> list[Result]:
+        """Run every probe's plan on the code the request holds (the header of child.py's request, but the CPU
+        limits); one result per probe, in order."""
+        self.request, self.probes = request, probes
         self.plans = [plain.dumps(probe.plan) for _, probe in probes]
         self.calls = [_functions_called(probe.plan) for _, probe in probes]
         while len(self.results) < len(self.probes):
@@ -260,25 +282,25 @@ class _Session:
         return f"the submission used its whole time budget of {self.budget:g} s"
 
     def _read(self, channel: _Channel, timeout: float) -> bytes | None:
-        """The child's next line within `timeout` and what is left of the budget (TimeoutError after either)."""
-        return channel.read_line(min(timeout, max(self._left(), 0.0)))
+        """The child's next message within `timeout` and what is left of the budget (TimeoutError after either)."""
+        return channel.read_message(min(timeout, max(self._left(), 0.0)))
 
     def _skip_hung(self, pending: list[int]) -> list[int]:
         """Fill in the pending checks that would call what already hung (within a limit no longer than theirs: a
         slow function may still finish in a check that allows it more time); return the others."""
         kept = []
         for i in pending:
-            limit = self.timeouts[self.probes[i][0].id]
+            limits = self.limits[self.probes[i][0].id]
             cause = next((h for h in self.hung if self.calls[h] <= self.calls[i]
-                          and self.timeouts[self.probes[h][0].id] >= limit), None)
+                          and _covers(self.limits[self.probes[h][0].id], limits)), None)
             if cause is None:
                 kept.append(i)
                 continue
             check, hung_check = self.probes[i][0], self.probes[cause][0]
             called = ", ".join(f"`{f}`" for f in sorted(self.calls[cause]))
             self.results[i] = _runner_result(check, Status.TIMEOUT,
-                                             f"not run: it calls {called}, which timed out after "
-                                             f"{self.timeouts[hung_check.id]:g} s in {hung_check.id}", 0.0)
+                                             f"not run: it calls {called}, which {self.hung[cause]} in "
+                                             f"{hung_check.id}", 0.0)
         return kept
 
     def _ask(self) -> "_Starting":
@@ -305,7 +327,9 @@ class _Session:
             os.close(starting.request_read)
             os.close(starting.result_write)
         try:
-            request = "\n".join([self.header, *(self.plans[i] for i in pending)]).encode()
+            limits = [self.limits[self.probes[i][0].id].cpu for i in pending]
+            request = b"".join([json.dumps({**self.request, "cpu_limits": limits}).encode(), b"\n",
+                                *(self.plans[i] for i in pending)])
             _send(starting.request_write, request, min(self.load_timeout, max(self._left(), 0.0)))
             return child, _Channel(starting.result_read, child.pidfd())
         except BaseException:  # never leave a started child, or our end of its channel, behind
@@ -319,10 +343,7 @@ class _Session:
             if not self._load(child, channel, pending):
                 return
             for position, i in enumerate(pending):
-                check, probe = self.probes[i]
-                self.results[i] = self._answer(child, channel, check, probe, position)
-                if self.results[i].status == Status.TIMEOUT and self._left() > 0:  # not for the budget: nothing hung
-                    self.hung.append(i)
+                self.results[i] = self._answer(child, channel, i, position)
                 if self.results[i].status in (Status.TIMEOUT, Status.CRASHED):
                     return
         finally:
@@ -340,10 +361,10 @@ class _Session:
         """Wait for the child to load the code; False (and every remaining check failed) if it could not."""
         timeout = self.load_timeout
         try:
-            line = self._read(channel, timeout)
-            if line is None:
-                raise ChildGone(_how_it_ended(child, self.grading) + " while your code was loaded")
-            message = _decode(line)
+            reply = self._read(channel, timeout)
+            if reply is None:
+                raise ChildGone(_how_it_ended(child, self.grading)[0] + " while your code was loaded")
+            message = _decode(reply)
         except TimeoutError:
             if self._left() > 0:
                 message = f"loading your code timed out after {timeout:g} s"
@@ -365,24 +386,32 @@ class _Session:
         self._fail_all(pending, status, error if type(error) is str else "your code could not be loaded")
         return False
 
-    def _answer(self, child: Child, channel: _Channel, check: Check, probe: Probe, index: int) -> Result:
-        timeout = self.timeouts[check.id]
+    def _answer(self, child: Child, channel: _Channel, i: int, position: int) -> Result:
+        """The result of probe i, the child's plan `position`; a check that hangs is noted in self.hung."""
+        check, probe = self.probes[i]
+        limits = self.limits[check.id]
         start = time.perf_counter()
         try:
-            line = self._read(channel, timeout)
+            reply = self._read(channel, limits.wall)
             seconds = time.perf_counter() - start
-            if line is None:
-                raise ChildGone(f"your code {_how_it_ended(child, self.grading)} while checking `{check.function}`")
-            message = _decode(line)
+            if reply is None:
+                words, number = _how_it_ended(child, self.grading)
+                if number != signal.SIGPROF:  # else: the child's CPU timer for this plan (child.run_plans)
+                    raise ChildGone(f"your code {words} while checking `{check.function}`")
+                self.hung[i] = f"used more than {limits.cpu:g} s of CPU time"
+                return _runner_result(check, Status.TIMEOUT, f"{self.hung[i]} while checking `{check.function}`",
+                                      seconds)
+            message = _decode(reply)
         except TimeoutError:
-            if self._left() <= 0:
+            if self._left() <= 0:  # not a hang: the budget was spent
                 return _runner_result(check, Status.TIMEOUT, f"timed out while checking `{check.function}`: "
                                                              f"{self._spent()}", time.perf_counter() - start)
-            return _runner_result(check, Status.TIMEOUT,
-                                  f"timed out after {timeout:g} s while checking `{check.function}`", timeout)
+            self.hung[i] = f"timed out after {limits.wall:g} s"
+            return _runner_result(check, Status.TIMEOUT, f"{self.hung[i]} while checking `{check.function}`",
+                                  limits.wall)
         except ChildGone as gone:
             return _runner_result(check, Status.CRASHED, str(gone), time.perf_counter() - start)
-        if type(message) is not dict or message.get("plan") != index:
+        if type(message) is not dict or message.get("plan") != position:
             return _runner_result(check, Status.CRASHED, "your code wrote into the grader's channel", seconds)
         if "exit" in message:
             return _runner_result(check, Status.CRASHED, f"{message['exit']} while checking `{check.function}`"[:600],
@@ -398,11 +427,11 @@ class _Session:
 
 
 def grade_isolated(submission: Submission, assignment: Assignment, course: Course, checks: list[Check],
-                   timeouts: Mapping[str, float], private: Sequence[Path] = ()) -> GradedSubmission:
+                   limits: Mapping[str, CheckLimits], private: Sequence[Path] = ()) -> GradedSubmission:
     """Grade one submission in a sandboxed child; every verdict is reached in this process.
 
     checks -- the checks to run (grading.grade_submission passes the assignment's); each needs points in course.toml.
-    timeouts -- {check id: the wall time its calls may take} (grading.py derives them from the reference's times)
+    limits -- {check id: the CPU and wall time its calls may take} (grading.py derives them from the reference's times)
     private -- more paths the submission's code must not be able to open (e.g. the output folder)
     """
     start = time.perf_counter()
@@ -423,13 +452,12 @@ def grade_isolated(submission: Submission, assignment: Assignment, course: Cours
         load_timeout = course.grading.execute_timeout_seconds
     with confine(level, course.grading) as box, tempfile.TemporaryFile() as output:
         _ensure_hidden(box, course, submission, private)
-        session = _Session(box, course.grading, output, load_timeout, timeouts)
+        session = _Session(box, course.grading, output, load_timeout, limits)
         with contextlib.closing(session):
             session.begin()  # the child is set up (a zygote's fork waits on the kernel) while the probes are made
             probes = [(check, check.probe(check_seed(check.id, salt))) for check in checks]
             # A uid of its own: empty its keyrings before any code runs (the last submission of this uid left them).
-            header = plain.dumps({**request, "clear_keyrings": box.uid is not None})
-            results = session.run(header, probes)
+            results = session.run({**request, "clear_keyrings": box.uid is not None}, probes)
         printed = session.printed(course.grading.output_kb)
     points = {r.check_id: round(max_points[r.check_id] * r.score, 6) for r in results}
     # Isolation warnings are for the instructor's log only: students never see them.
