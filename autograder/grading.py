@@ -13,6 +13,7 @@ from .course import Course, load_course
 from .graded import GradedSubmission
 from .labkit.framework import Check
 from .run.isolated import grade_isolated
+from .run.sandbox import warm_up
 from .submission import Submission
 
 
@@ -26,5 +27,6 @@ def grade_submission(submission: Submission, assignment_name: str | None = None,
     course = load_course() if course is None else course
     assignment = course.assignment(assignment_name)
     checks = assignment_checks(assignment) if checks is None else checks
+    warm_up(course.grading)  # the zygote starts while the reference is timed (the first time in this process)
     return grade_isolated(submission, assignment, course, checks, check_limits(assignment, checks, course.grading),
                           private)

@@ -79,7 +79,9 @@ def grading_costs(course: Course, runs: int) -> tuple[float, float]:
 def zygote_start(runs: int) -> float:
     """Median seconds for a new zygote to say it is ready (numpy and labkit imported)."""
     def start() -> None:
-        warm.Zygote(sandbox._zygote_command(), {**sandbox.BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp"}).stop()
+        zygote = warm.Zygote(sandbox._zygote_command(), {**sandbox.BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp"})
+        zygote.wait_ready()
+        zygote.stop()
 
     return median_seconds(start, runs)
 

@@ -259,6 +259,19 @@ def test_a_dead_zygote_is_replaced() -> None:
     assert new is not None and new is not old and new.alive()
 
 
+def test_warm_up_starts_the_zygote_that_the_first_child_then_comes_from() -> None:
+    check, source = value_check("f", 2.0, 4.0), "def f(x):\n    return x * x\n"
+    old = warm.zygote(sandbox._zygote_command(), {})
+    assert old is not None
+    old.process.kill()
+    old.process.wait()
+    sandbox.warm_up(tight_course().grading)  # what grade_submission does before it times the reference
+    started = warm._zygotes[(os.getpid(), tuple(sandbox._zygote_command()))]
+    assert started is not None and started is not old and not started.ready  # started, not waited for
+    assert grade_source(source, [check]).results[0].status == Status.PASSED
+    assert warm.zygote(sandbox._zygote_command(), {}) is started and started.ready
+
+
 @pytest.mark.parametrize("warm_start", [True, False])
 def test_warm_and_cold_children_report_alike(warm_start: bool) -> None:
     crash = grade_source("def f(x):\n    import os\n    os._exit(130)\n", [value_check("f", 1.0, 1.0)],

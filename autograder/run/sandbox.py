@@ -481,10 +481,22 @@ def _zygote_command() -> list[str]:
 _Asked = tuple[warm.Zygote, Callable[[], warm.Forked]]  # a zygote, and the wait for the child asked of it
 
 
+def _zygote(wait: bool = True) -> warm.Zygote | None:
+    """This process's zygote (see warm.zygote)."""
+    return warm.zygote(_zygote_command(), {**BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "PWD": "/tmp"}, wait)
+
+
+def warm_up(grading: Grading) -> None:
+    """Where children will be forked by this process's zygote, start it if it is not running: its interpreter
+    loads numpy and the kit while the caller works (e.g. times the reference), and its first use waits for it."""
+    if grading.warm_start and grading.isolation != RLIMITS and os.geteuid() == 0 and bubblewrap_works():
+        _zygote(wait=False)
+
+
 def _ask_zygote(box: Confinement, grading: Grading, fds: list[int]) -> _Asked | None:
     """Ask this process's zygote (started, or started again, as needed) for a child; None where none starts."""
     assert box.uid is not None
-    zygote = warm.zygote(_zygote_command(), {**BASE_ENV, "HOME": "/tmp", "TMPDIR": "/tmp", "PWD": "/tmp"})
+    zygote = _zygote()
     if zygote is None:
         return None
     request = {"uid": box.uid, "scratch_mb": SCRATCH_MB,

@@ -85,16 +85,24 @@ class Zygote:
             theirs.close()
         self.control = ours
         self.lock = threading.Lock()
-        ours.settimeout(READY_SECONDS)
+        self.ready = False
+
+    def wait_ready(self) -> None:
+        """Return once the zygote has said it is ready (it imports numpy and the kit first); raises ZygoteGone, the
+        zygote stopped, if it does not say so."""
+        if self.ready:
+            return
+        self.control.settimeout(READY_SECONDS)
         try:
-            ready = ours.recv(16)
+            ready = self.control.recv(16)
         except OSError:
             ready = b""
         if ready != b"ready":
             said = self._said()
             self.stop()
             raise ZygoteGone(f"the zygote did not start: {said}")
-        ours.settimeout(None)
+        self.control.settimeout(None)
+        self.ready = True
 
     def _said(self) -> str:
         """What the zygote wrote to its error log; "no message" once another thread has stopped it (a Dask worker's
@@ -164,18 +172,30 @@ def _stop() -> None:
             current.stop()
 
 
-def zygote(command: list[str], env: dict[str, str]) -> Zygote | None:
-    """This process's zygote, started on first use (or again, if it died); None where none can start."""
+def zygote(command: list[str], env: dict[str, str], wait: bool = True) -> Zygote | None:
+    """This process's zygote, started on first use (or again, if it died) and ready; None where none can start.
+    wait=False: start it and return at once (its first use with wait=True waits until it is ready). Start it in
+    the thread that will use it: it dies with the thread that started it."""
     with _start_lock:
-        pid = (os.getpid(), tuple(command))
-        current = _zygotes.get(pid, False)
-        if current is None or (current and current.alive()):
-            return current
-        if current:  # it died (e.g. with the thread that started it): start another
-            current.stop()
-        try:
-            _zygotes[pid] = Zygote(command, env)
-        except (OSError, ZygoteGone) as error:
-            warnings.warn(f"children start cold (no warm start): {error}", stacklevel=2)
-            _zygotes[pid] = None
-        return _zygotes[pid]
+        key = (os.getpid(), tuple(command))
+        current = _zygotes.get(key, False)
+        if current is None:
+            return None
+        if not (current and current.alive()):
+            if current:  # it died (e.g. with the thread that started it): start another
+                current.stop()
+            try:
+                current = _zygotes[key] = Zygote(command, env)
+            except OSError as error:
+                return _no_zygote(key, error)
+        if wait:
+            try:
+                current.wait_ready()
+            except ZygoteGone as error:
+                return _no_zygote(key, error)
+        return current
+
+
+def _no_zygote(key: tuple[int, tuple[str, ...]], error: Exception) -> None:
+    warnings.warn(f"children start cold (no warm start): {error}", stacklevel=3)
+    _zygotes[key] = None
