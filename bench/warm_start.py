@@ -47,15 +47,15 @@ def _with_warm(course: Course, warm_start: bool) -> Course:
 
 def one_child(course: Course, box: sandbox.Confinement) -> None:
     """Start a child, wait for its "loaded", kill it: what each submission's child costs besides its checks."""
-    header = plain.dumps({"preamble": release_preamble(course.assignment(None)), "source": "x = 1",
-                          "clear_keyrings": False, "cpu_limits": []})
+    header = json.dumps({"preamble": release_preamble(course.assignment(None)), "source": "x = 1",
+                         "clear_keyrings": False, "cpu_limits": []})
     with tempfile.TemporaryFile() as request, tempfile.TemporaryFile() as output:
         request.write(header.encode())
         request.seek(0)
         read_fd, write_fd = os.pipe()
         child = sandbox.start_child(box, course.grading, request.fileno(), write_fd, output.fileno())
         os.close(write_fd)
-        assert select.select([read_fd], [], [], 60)[0] and json.loads(os.read(read_fd, 4096)) == {"loaded": True}
+        assert select.select([read_fd], [], [], 60)[0] and plain.loads(os.read(read_fd, 4096)) == {"loaded": True}
         child.kill()
         os.close(read_fd)
 
