@@ -36,7 +36,7 @@ class Grading:
     """How the isolated grader runs one submission (see [grading] in course.toml)."""
 
     jobs: int = 2
-    check_timeout_seconds: float = 10.0  # the most one check's calls may take, in wall time and so in CPU time
+    check_timeout_seconds: float = 10.0  # the most wall time one check's calls may take (half of it in CPU time)
     check_timeout_min_seconds: float = 2.0  # the least wall time (see check_limits)
     check_cpu_min_seconds: float = 1.0  # the least CPU time
     check_timeout_multiple: float = 1000.0  # times what the reference solution takes on the same plan
@@ -57,12 +57,13 @@ class Grading:
     def check_limits(self, reference_seconds: float) -> "CheckLimits":
         """What one check's calls may take. CPU time: check_timeout_multiple times what the reference solution
         takes on the same plan, rounded up to whole seconds (the feedback names it), within [check_cpu_min_seconds,
-        check_timeout_seconds]. Wall time: WALL_PER_CPU times that, within [check_timeout_min_seconds,
-        check_timeout_seconds]. A loop that never ends in a function whose checks take milliseconds then costs a
-        second of computing, not the most any check may take, and a busy machine (which slows the wall clock, not
-        the CPU clock) cannot time a correct function out."""
+        check_timeout_seconds / WALL_PER_CPU]. Wall time: WALL_PER_CPU times that, within
+        [check_timeout_min_seconds, check_timeout_seconds]: never less, so that computing is stopped by its CPU
+        limit, which a busy machine (it slows the wall clock, not the CPU clock) cannot use up. A loop that never
+        ends in a function whose checks take milliseconds then costs a second of computing, not the most any
+        check may take."""
         scaled = math.ceil(self.check_timeout_multiple * reference_seconds)
-        cpu = min(self.check_timeout_seconds, max(self.check_cpu_min_seconds, scaled))
+        cpu = min(self.check_timeout_seconds / WALL_PER_CPU, max(self.check_cpu_min_seconds, scaled))
         wall = min(self.check_timeout_seconds, max(self.check_timeout_min_seconds, WALL_PER_CPU * cpu))
         return CheckLimits(cpu, wall)
 

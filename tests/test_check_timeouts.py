@@ -16,7 +16,7 @@ LOOP_IN_ZEROS = "\n    while True:\n        pass\n"
 
 
 @pytest.mark.parametrize(("reference_seconds", "cpu", "wall"), [
-    (0.0, 1.0, 2.0), (0.001, 1.0, 2.0), (0.0123, 2.0, 4.0), (0.0321, 4.0, 8.0), (0.05, 5.0, 10.0), (0.2, 10.0, 10.0)])
+    (0.0, 1.0, 2.0), (0.001, 1.0, 2.0), (0.0123, 2.0, 4.0), (0.0321, 4.0, 8.0), (0.05, 5.0, 10.0), (0.2, 5.0, 10.0)])
 def test_the_cpu_limit_is_the_multiple_of_the_reference_time_in_whole_seconds_and_the_wall_limit_twice_that(
         reference_seconds: float, cpu: float, wall: float) -> None:
     grading = Grading(check_timeout_seconds=10.0, check_timeout_min_seconds=2.0, check_cpu_min_seconds=1.0,
@@ -24,9 +24,17 @@ def test_the_cpu_limit_is_the_multiple_of_the_reference_time_in_whole_seconds_an
     assert grading.check_limits(reference_seconds) == CheckLimits(cpu, wall)
 
 
-def test_minimums_equal_to_the_maximum_are_one_fixed_limit() -> None:
+def test_minimums_at_the_maximum_are_one_fixed_limit() -> None:
     grading = Grading(check_timeout_seconds=7.0, check_timeout_min_seconds=7.0, check_cpu_min_seconds=7.0)
-    assert {grading.check_limits(s) for s in (0.0, 0.01, 1.0, 100.0)} == {CheckLimits(7.0, 7.0)}
+    assert {grading.check_limits(s) for s in (0.0, 0.01, 1.0, 100.0)} == {CheckLimits(3.5, 7.0)}
+
+
+@pytest.mark.parametrize("reference_seconds", [0.0, 0.0004, 0.0013, 0.007, 0.0091, 0.05, 3.0])
+def test_the_wall_limit_always_leaves_room_for_the_cpu_limit(reference_seconds: float) -> None:
+    # Found in review: capped at the same maximum, a heavy check's wall limit came down to its CPU limit, and a
+    # busy machine could stop a correct function by the wall clock before its CPU time ran out.
+    limits = Grading().check_limits(reference_seconds)
+    assert limits.wall >= 2 * limits.cpu
 
 
 def test_checks_that_make_the_reference_work_longer_get_longer_limits() -> None:
