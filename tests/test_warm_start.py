@@ -272,6 +272,25 @@ def test_warm_up_starts_the_zygote_that_the_first_child_then_comes_from() -> Non
     assert warm.zygote(sandbox._zygote_command(), {}) is started and started.ready
 
 
+def test_a_zygote_started_ahead_that_never_gets_ready_is_started_once_more() -> None:
+    # Found in review: a zygote warm_up started dies with its thread (a Dask worker's, say); its first use must
+    # start another, not turn warm start off for the rest of the process.
+    key = (os.getpid(), tuple(sandbox._zygote_command()))
+    sandbox.warm_up(tight_course().grading)
+    ahead = warm._zygotes[key]
+    assert ahead is not None and ahead.alive()
+
+    def gone() -> None:
+        ahead.stop()
+        raise warm.ZygoteGone("the zygote did not start: died with the thread that started it")
+
+    ahead.wait_ready = gone  # alive when asked, gone when waited for
+    assert grade_source("def f(x):\n    return x * x\n", [value_check("f", 2.0, 4.0)]).results[0].status == \
+        Status.PASSED
+    again = warm._zygotes[key]
+    assert again is not None and again is not ahead and again.ready and again.alive()
+
+
 @pytest.mark.parametrize("warm_start", [True, False])
 def test_warm_and_cold_children_report_alike(warm_start: bool) -> None:
     crash = grade_source("def f(x):\n    import os\n    os._exit(130)\n", [value_check("f", 1.0, 1.0)],

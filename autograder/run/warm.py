@@ -181,19 +181,24 @@ def zygote(command: list[str], env: dict[str, str], wait: bool = True) -> Zygote
         current = _zygotes.get(key, False)
         if current is None:
             return None
-        if not (current and current.alive()):
-            if current:  # it died (e.g. with the thread that started it): start another
-                current.stop()
-            try:
-                current = _zygotes[key] = Zygote(command, env)
-            except OSError as error:
-                return _no_zygote(key, error)
-        if wait:
+        fresh = not (current and current.alive())
+        while True:
+            if fresh:
+                if current:  # it died (e.g. with the thread that started it): start another
+                    current.stop()
+                try:
+                    current = _zygotes[key] = Zygote(command, env)
+                except OSError as error:
+                    return _no_zygote(key, error)
+            if not wait:
+                return current
             try:
                 current.wait_ready()
+                return current
             except ZygoteGone as error:
-                return _no_zygote(key, error)
-        return current
+                if fresh:
+                    return _no_zygote(key, error)
+                fresh = True  # started earlier without waiting, perhaps by a thread gone since: once more, here
 
 
 def _no_zygote(key: tuple[int, tuple[str, ...]], error: Exception) -> None:
