@@ -3,7 +3,7 @@
     python bench/hostile_inputs.py
 
 Times (best of 3, on this machine) and sizes for:
-- the result channel receiving a 20 MB first line (the limit is MAX_MESSAGE_BYTES): how long until it is refused and how
+- the result channel receiving a 20 MB first line (the limit is MAX_LINE_BYTES): how long until it is refused and how
   much memory the channel held; and, for comparison, the loop the channel used before (`bytes +=` and a search of
   the whole buffer after every read: quadratic) on the same pipe;
 - a notebook of 10^7 nested brackets (json raises RecursionError): time to its error row;
@@ -94,7 +94,7 @@ def main() -> None:
     assignment = load_course().assignment("initialization")
     rows = [f"{'input':<58} {'result':>24}"]
     seconds, peak = channel_refusal()
-    what = f"channel: one 20 MB line (limit {isolated.MAX_MESSAGE_BYTES // 2**20} MB), refused after"
+    what = f"channel: one 20 MB line (limit {isolated.MAX_LINE_BYTES // 2**20} MB), refused after"
     rows.append(f"{what:<58} {seconds:>9.3f} s, {peak / 2**20:>5.1f} MB")
     rows.append(f"{'channel before: the same line read to its end':<58} {old_loop():>9.3f} s")
     deep = b'{"cells": ' + b"[" * 10**7 + b"}"

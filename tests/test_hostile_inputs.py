@@ -192,9 +192,12 @@ def test_a_4_mb_dictionary_key_makes_kilobytes_not_megabytes(tmp_path: Path) -> 
         assert len(text) < 2 * 2**20 and "more characters]" in text, name  # it was cut, and says so
 
 
-def _channel_with(data: bytes, limit: int, monkeypatch: pytest.MonkeyPatch) -> tuple[isolated._Channel, int]:
-    """A _Channel over a real pipe that a thread fills with `data`, and the process whose end it watches."""
+def _channel_with(data: bytes, limit: int, monkeypatch: pytest.MonkeyPatch,
+                  line_limit: int | None = None) -> tuple[isolated._Channel, int]:
+    """A _Channel over a real pipe that a thread fills with `data`, and the process whose end it watches; `limit`
+    bounds a message, `line_limit` (default: the same) its first line."""
     monkeypatch.setattr(isolated, "MAX_MESSAGE_BYTES", limit)
+    monkeypatch.setattr(isolated, "MAX_LINE_BYTES", line_limit or limit)
     read_fd, write_fd = os.pipe()
 
     def write() -> None:
@@ -221,6 +224,19 @@ def test_the_channel_refuses_a_message_100_times_its_limit(data: bytes, monkeypa
         with pytest.raises(isolated.ChildGone, match="more than"):
             channel.read_message(30.0)
         assert len(channel.buffer) <= limit + 2**20  # it stopped reading at the limit, plus one read
+    finally:
+        os.close(channel.fd)
+        os.close(pidfd)
+
+
+def test_the_channel_refuses_a_first_line_over_its_own_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Found in review: 8 MB of JSON such as [[],[],...] decodes into ~170 MB of Python objects; the arrays, which
+    # need the room, travel after the line.
+    nested = b"0 [" + b"[]," * (100 * 1024) + b"[]]\n"
+    channel, pidfd = _channel_with(nested, 8 * 2**20, monkeypatch, line_limit=64 * 1024)
+    try:
+        with pytest.raises(isolated.ChildGone, match="more than"):
+            channel.read_message(30.0)
     finally:
         os.close(channel.fd)
         os.close(pidfd)

@@ -44,6 +44,8 @@ from .sandbox import (
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the grader's own code, which a submission must not read
 MAX_MESSAGE_BYTES = 8 * 2**20  # the most plain data one plan may send back (the largest check sends 0.4 MB)
+MAX_LINE_BYTES = 2**20  # the most of it outside arrays: JSON text (the largest check's is 8 KB), which decodes into
+# Python objects many times its size
 CANNOT_READ = "your code wrote data the grader cannot read into the grader's channel"
 EXIT_GRACE_SECONDS = 0.5  # how long a child that closed its channel may take to exit before it is killed
 _MEMORY_ERROR = re.compile(r"raised (_Array)?MemoryError")
@@ -63,7 +65,8 @@ class _Channel:
     """Messages (labkit.plain) from the child's result pipe, with deadlines, noticing when the child is gone.
 
     Linear in what the child sends: each byte is searched for the newline once, and the buffer never holds more
-    than MAX_MESSAGE_BYTES plus one read (a longer message, or one announcing more, ends the child's turn).
+    than MAX_MESSAGE_BYTES plus one read (a longer message, one announcing more, or a first line longer than
+    MAX_LINE_BYTES ends the child's turn).
     """
 
     fd: int
@@ -102,13 +105,14 @@ class _Channel:
             end = self.buffer.find(b"\n", self.scanned)
             if end < 0:
                 self.scanned = len(self.buffer)
-                _within_limit(self.scanned)
+                _within_limit(self.scanned, MAX_LINE_BYTES)
                 return False
+            _within_limit(end, MAX_LINE_BYTES)
             try:  # the size is in the line's first few bytes: no copy of the line
                 self.length = end + 1 + plain.raw_size(self.buffer[:min(end, plain.MAX_SIZE_DIGITS + 1)])
             except plain.ChannelError:
                 raise ChildGone(CANNOT_READ) from None
-            _within_limit(self.length)
+            _within_limit(self.length, MAX_MESSAGE_BYTES)
         return len(self.buffer) >= self.length
 
     def _drain(self) -> None:
@@ -119,9 +123,9 @@ class _Channel:
                 self.buffer += chunk
 
 
-def _within_limit(size: int) -> None:
-    if size > MAX_MESSAGE_BYTES:
-        raise ChildGone(f"your code sent more than {MAX_MESSAGE_BYTES // 2**20} MB of data back at once")
+def _within_limit(size: int, limit: int) -> None:
+    if size > limit:
+        raise ChildGone(f"your code sent more than {limit // 2**20} MB of data back at once")
 
 
 def _decode(message: bytes) -> Any:
