@@ -3,7 +3,16 @@
 import numpy as np
 import pytest
 
-from autograder.labkit.plain import ChannelError, InvalidReturn, dumps, loads, messages, raw_size, to_plain
+from autograder.labkit.plain import (
+    MAX_DEPTH,
+    ChannelError,
+    InvalidReturn,
+    dumps,
+    loads,
+    messages,
+    raw_size,
+    to_plain,
+)
 
 
 def test_round_trip_keeps_values_dtypes_and_structure() -> None:
@@ -104,3 +113,35 @@ def test_a_stream_of_messages_is_cut_back_into_them() -> None:
     values = [{"a": np.arange(5)}, [], {"b": [np.ones((2, 2)), "text\nwith a newline"]}, np.zeros((0, 4))]
     cut = messages(b"".join(dumps(v) for v in values))
     assert [dumps(loads(m)) for m in cut] == [dumps(v) for v in values]
+
+
+def test_a_stream_cut_short_is_refused_whole() -> None:
+    stream = dumps({"a": 1}) + dumps(np.zeros(3))
+    for cut in (stream[:-1], stream[:-24], stream + b"0 {}"):
+        with pytest.raises(ChannelError, match="cut short"):
+            messages(cut)
+
+
+def test_zero_dimensional_arrays_keep_their_shape() -> None:  # found in review: np.ascontiguousarray made them 1-d
+    assert loads(dumps(np.array(2.5))).shape == ()
+
+
+def test_arrays_after_an_odd_sized_one_arrive_aligned() -> None:  # found in review: raw bytes packed back to back
+    back = loads(dumps([np.array([True, False, True]), np.arange(4.0)]))
+    assert back[1].flags.aligned and back[1].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize(("value", "kind"), [({"__array__": 1}, "any"), ({"__array__": np.zeros(2)}, "params"),
+                                             ([{"__array__": 1.0}], "stats"), ([({"__array__": 1},)], "tuples")])
+def test_the_array_tag_is_refused_as_a_key_of_a_returned_dict(value: object, kind: str) -> None:
+    # Found in review: {"__array__": ...} returned by a student came back from the channel as an array.
+    with pytest.raises(InvalidReturn, match="reserves"):
+        to_plain(value, kind)
+
+
+def test_the_deepest_value_to_plain_accepts_crosses_inside_its_message() -> None:
+    deepest: object = 1.0
+    for _ in range(MAX_DEPTH):
+        deepest = [deepest]
+    message = {"plan": 0, "observation": {"values": {"r": [to_plain(deepest, "any")]}, "failure": None}}
+    assert loads(dumps(message)) == message

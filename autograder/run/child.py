@@ -10,7 +10,7 @@ execute-notebooks mode) every cell of the notebook runs in order in an IPython s
 source, as a kernel would run them.
 The child applies its limits, reads the whole request, runs the preamble and the student's code, then each
 plan, and writes one message of plain data per event to RESULT_FD as it goes:
-    {"loaded": true}  or  {"loaded": false, "kind": "error" | "exit" | "memory", "error": message}
+    {"loaded": true}  or  {"loaded": false, "kind": "error" | "exit" | "memory" | "request", "error": message}
     {"plan": i, "observation": <labkit.plan.execute's observation>}  or  {"plan": i, "exit": message}
 A plan that uses more CPU time than its limit ends the process by SIGPROF (the grader's sign of that check's
 timeout): its wall-time limit is the grader's to keep.
@@ -225,12 +225,18 @@ def main(arguments: list[str]) -> None:
 
     where: dict = {"plan": None}
     report_exits(send, flush_output, where)
+    try:  # before any code of the submission runs: what it does cannot be blamed on a cut request
+        plans = plain.messages(plans)
+    except plain.ChannelError:
+        send({"loaded": False, "kind": "request", "error": "the grader's request reached the sandbox cut short "
+                                                           "(its time to send it ran out)"})
+        return
     namespace = {"__name__": "__main__", "__builtins__": builtins}
     if "cells" in header:
         namespace = run_notebook(header["cells"])
         flush_output()
         send({"loaded": True})
-        run_plans(plain.messages(plans), header["cpu_limits"], namespace, send, flush_output, where)
+        run_plans(plans, header["cpu_limits"], namespace, send, flush_output, where)
         return
     try:
         exec(compile_source(header["preamble"], SETUP_FILE), namespace)
@@ -250,7 +256,7 @@ def main(arguments: list[str]) -> None:
         return
     flush_output()
     send({"loaded": True})
-    run_plans(plain.messages(plans), header["cpu_limits"], namespace, send, flush_output, where)
+    run_plans(plans, header["cpu_limits"], namespace, send, flush_output, where)
 
 
 def run_notebook(cells: list[str]) -> dict:

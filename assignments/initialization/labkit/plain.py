@@ -31,7 +31,8 @@ ARRAY_DTYPES = frozenset(
 )
 DTYPE_NAMES = {np.dtype(name): name for name in ARRAY_DTYPES}  # dtype.name is slow: a lookup per array
 ARRAY_TAG = "__array__"
-MAX_DEPTH = 32
+MAX_DEPTH = 32  # of a value to_plain accepts
+MESSAGE_LEVELS = 8  # room for what a message wraps around such a value (plan, observation, values, a record)
 MAX_SIZE_DIGITS = 12  # n in a message's first line: far beyond any channel's limit
 
 # The kinds a probe can ask a returned value to be.
@@ -70,6 +71,13 @@ def _plain_array(value: Any, what: str) -> np.ndarray:
     if type(array) is not np.ndarray or array.dtype not in DTYPE_NAMES:
         raise InvalidReturn(f"{what} should be a numeric numpy array; got {describe_type(value)}")
     return array
+
+
+def _unreserved(value: dict, what: str) -> dict:
+    """`value`, unless a key of it is the channel's array tag (it would come back as an array)."""
+    if any(str(key) == ARRAY_TAG for key in value):
+        raise InvalidReturn(f"{what} has the key {ARRAY_TAG!r}, which the grader's channel reserves")
+    return value
 
 
 def _native(array: np.ndarray) -> np.ndarray:
@@ -113,7 +121,7 @@ def to_plain(value: Any, kind: str | list, what: str = "the result") -> Any:
         if not isinstance(value, dict):
             raise InvalidReturn(f"{what} should be a dict of arrays; got {describe_type(value)}")
         plain = {}
-        for key, item in value.items():
+        for key, item in _unreserved(value, what).items():
             if not isinstance(key, str):
                 raise InvalidReturn(f"{what} should have str keys like 'W1'; got key {key!r}")
             plain[str(key)] = _plain_array(item, f'{what}["{key}"]')
@@ -129,7 +137,8 @@ def to_plain(value: Any, kind: str | list, what: str = "the result") -> Any:
         for i, layer in enumerate(value):
             if not isinstance(layer, dict):
                 raise InvalidReturn(f"{what}[{i}] should be a dict; got {describe_type(layer)}")
-            layers.append({str(k): _plain_float(v, f'{what}[{i}]["{k}"]') for k, v in layer.items()})
+            layers.append({str(k): _plain_float(v, f'{what}[{i}]["{k}"]')
+                           for k, v in _unreserved(layer, f"{what}[{i}]").items()})
         return layers
     if kind == "tuples":
         return _plain_tuples(value, what)
@@ -162,7 +171,7 @@ def _plain_any(value: Any, what: str, depth: int) -> Any:
     if type(value) in (list, tuple):
         return [_plain_any(item, what, depth + 1) for item in value]
     if type(value) is dict and all(type(k) is str for k in value):
-        return {k: _plain_any(v, what, depth + 1) for k, v in value.items()}
+        return {k: _plain_any(v, what, depth + 1) for k, v in _unreserved(value, what).items()}
     raise InvalidReturn(f"{what} should be plain data; got {describe_type(value)}")
 
 
@@ -172,7 +181,7 @@ def dumps(value: Any) -> bytes:
 
     def encode_other(item: Any) -> Any:  # what json cannot write by itself, in the order it meets it
         if isinstance(item, np.ndarray):
-            array = np.ascontiguousarray(item)
+            array = np.require(item, requirements="C")  # (np.ascontiguousarray makes a 0-d array 1-d)
             array = array if array.dtype in DTYPE_NAMES else _native(array)
             arrays.append(array)  # (a forbidden dtype goes as its name: loads refuses it)
             return {ARRAY_TAG: [DTYPE_NAMES.get(array.dtype) or array.dtype.name, list(array.shape)]}
@@ -194,11 +203,14 @@ def raw_size(line: bytes) -> int:
 
 
 def messages(data: bytes) -> list[bytes]:
-    """The messages that follow each other in `data` (the grader's own stream: a malformed one raises)."""
+    """The messages that follow each other in `data` (the grader's own stream). Raises ChannelError where it is
+    malformed or cut short."""
     found, start = [], 0
     while start < len(data):
-        end = data.index(b"\n", start)
-        following = end + 1 + raw_size(data[start:end])
+        end = data.find(b"\n", start)
+        following = end + 1 + raw_size(data[start:end]) if end >= 0 else len(data) + 1
+        if following > len(data):
+            raise ChannelError("a message cut short")
         found.append(data[start:following])
         start = following
     return found
@@ -219,7 +231,7 @@ def loads(message: bytes) -> Any:
         raise ChannelError(f"not JSON: {str(error)[:200]}") from None
     if arrays.offset != size:
         raise ChannelError(f"the arrays take {arrays.offset} of the message's {size} bytes")
-    if type(value) in (list, dict) and not _depth_within(value, MAX_DEPTH):
+    if type(value) in (list, dict) and not _depth_within(value, MAX_DEPTH + MESSAGE_LEVELS):
         raise ChannelError("plain data nested too deeply")
     return value
 
@@ -249,7 +261,7 @@ class _Arrays:
         except (TypeError, ValueError) as error:
             raise ChannelError(f"malformed array: {error}") from None
         self.offset += count * kind.itemsize
-        return array
+        return array if array.flags.aligned else array.copy()  # after an odd-sized one: numpy is slower unaligned
 
 
 def _depth_within(value: Any, limit: int) -> bool:
