@@ -11,18 +11,15 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import REFERENCE, ROOT, reference_source
-from grading_helpers import grade_source, tight_course
+from grading_helpers import grade_source, text_check, tight_course
 from test_submission import code_cell, filled_notebook
 
 from autograder.checks import assignment_checks
 from autograder.course import load_course
 from autograder.graded import GradedSubmission
 from autograder.grading import grade_submission
-from autograder.labkit.framework import Check, Probe, Verdict, Visibility
-from autograder.labkit.plan import call
 from autograder.run.sandbox import BASE_ENV
 from autograder.submission import load_file
 
@@ -287,18 +284,7 @@ def test_an_ipython_trick_in_a_notebook_gains_nothing(tmp_path: Path, baseline: 
 
 def _answers(source: str) -> dict[str, str]:
     """What three probing functions f, g, h return inside the sandbox (each returns a str)."""
-
-    def check(function: str) -> Check:
-        def probe(_: np.random.Generator) -> Probe:
-            return Probe([call("r", function, returns="str")])
-
-        def verdict(values: dict, _: Probe) -> Verdict:
-            return Verdict(0.0, values["r"])
-
-        return Check(id=f"{function}.probe", function=function, title=function,
-                     visibility=Visibility.HIDDEN, probe=probe, verdict=verdict)
-
-    graded = grade_source(source, [check("f"), check("g"), check("h")])
+    graded = grade_source(source, [text_check("f"), text_check("g"), text_check("h")])
     return {r.function: r.feedback for r in graded.results}
 
 
